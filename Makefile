@@ -1,0 +1,41 @@
+# The two commands of the README:
+#   make test   unit tests + every chapter through nbmake (2 workers); keeps the executed chapters
+#   make book   executes the chapters (re-using what `make test` executed) and builds _build/html
+# Both create .venv when it is missing and install requirements.txt plus rnnbook (editable).
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+# The data mirror: ../shared/data beside the checkout when it exists (CI, course machines).
+RNNBOOK_DATA ?= $(shell [ -d ../shared/data ] && cd ../shared/data && pwd)
+export RNNBOOK_DATA
+WIDGET_JS := _static/vendor/embed-amd.js
+
+.PHONY: test book venv clean
+.DEFAULT_GOAL := test
+
+venv: $(VENV)/.installed
+$(VENV)/.installed: requirements.txt pyproject.toml
+	[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt -e .
+	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $@
+
+test: $(VENV)/.installed
+	MPLBACKEND=Agg $(PY) -m pytest -n 2 --nbmake --nbmake-timeout=300 --durations=15 book tests
+
+# Widget manager JS for the static HTML: installed from npm at build time, never committed.
+$(WIDGET_JS):
+	mkdir -p _build/npm _static/vendor
+	npm install --silent --no-audit --no-fund --prefix _build/npm @jupyter-widgets/html-manager@1.0.15 requirejs@2.3.8
+	cp _build/npm/node_modules/requirejs/require.js _static/vendor/require.js
+	cp _build/npm/node_modules/@jupyter-widgets/html-manager/dist/embed-amd.js $(WIDGET_JS)
+
+book: $(VENV)/.installed $(WIDGET_JS)
+	$(PY) tools/book_cache.py _build/executed _build/.jupyter_cache
+	$(VENV)/bin/jupyter-book build -W -n --keep-going .
+	@echo "The book: $(CURDIR)/_build/html/index.html"
+
+clean:
+	rm -rf _build _static/vendor

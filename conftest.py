@@ -1,0 +1,50 @@
+"""Test-wide settings: no network, a fresh cache, and keeping what nbmake executed for the book build."""
+
+from __future__ import annotations
+
+import socket
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parent
+EXECUTED = ROOT / "_build" / "executed"
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch):
+    """Unit tests never reach the network: any attempt to connect fails loudly."""
+
+    def guard(*args, **kwargs):
+        raise OSError("network access attempted during a unit test")
+
+    monkeypatch.setattr(socket.socket, "connect", guard)
+    monkeypatch.setattr(socket, "create_connection", guard)
+
+
+def _keep_executed_notebooks() -> None:
+    """Wrap nbmake's runner so that every chapter it executes without error is saved to _build/executed/."""
+    try:
+        from nbmake.nb_run import NotebookRun
+    except ImportError:  # nbmake not installed: nothing to keep
+        return
+    if getattr(NotebookRun.execute, "_rnnbook_keeps", False):
+        return
+    original = NotebookRun.execute
+
+    def execute(self):
+        start = time.perf_counter()
+        result = original(self)
+        if result.error is None:
+            result.nb.metadata.setdefault("rnnbook", {})["execution_seconds"] = round(time.perf_counter() - start, 1)
+            EXECUTED.mkdir(parents=True, exist_ok=True)
+            nbformat.write(result.nb, EXECUTED / Path(self.filename).name)
+        return result
+
+    execute._rnnbook_keeps = True
+    NotebookRun.execute = execute
+
+
+_keep_executed_notebooks()

@@ -1,0 +1,66 @@
+"""Seeds, device and scale: what the setup cell of every chapter calls."""
+
+from __future__ import annotations
+
+import os
+import random
+from typing import Literal, NamedTuple
+
+import numpy as np
+
+Scale = Literal["ci", "full"]
+SCALES: tuple[str, ...] = ("ci", "full")
+
+
+def seed_everything(seed: int = 0) -> None:
+    """Seed Python's, numpy's (legacy global and default) and torch's generators.
+
+    With a seed, two CPU runs of a chapter give bit-for-bit the same numbers.
+    """
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
+        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+    random.seed(seed)
+    np.random.seed(seed)
+    try:
+        import torch
+    except ImportError:  # numpy-only use of the package
+        return
+    torch.manual_seed(seed)
+    torch.use_deterministic_algorithms(True, warn_only=True)
+
+
+def get_device(prefer: str | None = None) -> str:
+    """Return ``"cuda"`` when a GPU is present (or ``prefer`` says so), else ``"cpu"``.
+
+    ``$RNNBOOK_DEVICE`` overrides the choice (e.g. ``RNNBOOK_DEVICE=cpu`` on a GPU machine).
+    """
+    import torch
+
+    choice = prefer or os.environ.get("RNNBOOK_DEVICE")
+    if choice:
+        if choice.startswith("cuda") and not torch.cuda.is_available():
+            raise RuntimeError(f"device {choice!r} was asked for, but torch sees no CUDA GPU; use 'cpu'")
+        return choice
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def get_scale(default: Scale = "ci") -> Scale:
+    """Read the scale knob ``$RNNBOOK_SCALE``: ``ci`` (default, the tested size) or ``full``."""
+    scale = os.environ.get("RNNBOOK_SCALE", default).strip().lower()
+    if scale not in SCALES:
+        raise ValueError(f"RNNBOOK_SCALE must be one of {SCALES}, got {scale!r}")
+    return scale  # type: ignore[return-value]
+
+
+class Setup(NamedTuple):
+    seed: int
+    device: str
+    scale: Scale
+
+
+def setup(seed: int = 0) -> Setup:
+    """Seed everything, pick the device and read the scale; print one line that says so."""
+    seed_everything(seed)
+    device, scale = get_device(), get_scale()
+    print(f"rnnbook: seed={seed} device={device} scale={scale}")
+    return Setup(seed, device, scale)

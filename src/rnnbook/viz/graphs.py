@@ -1,0 +1,77 @@
+"""Computational graphs of the lecture, drawn by code: inputs (red), hidden states (green), outputs (blue).
+
+Kinds: ``one-to-one``, ``one-to-many``, ``many-to-one``, ``many-to-many``, ``seq2seq``.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+from matplotlib.axes import Axes
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+COLORS = {"x": "#f4a6a6", "h": "#a8d5a2", "y": "#a6c8f4", "enc": "#a8d5a2", "dec": "#d8c2f0"}
+KINDS = ("one-to-one", "one-to-many", "many-to-one", "many-to-many", "seq2seq")
+
+
+def _layout(kind: str, T: int) -> tuple[list[bool], list[bool], list[str]]:
+    """Which steps have an input, which an output, and the colour role of each hidden box."""
+    if kind == "one-to-one":
+        return [True], [True], ["h"]
+    if kind == "one-to-many":
+        return [t == 0 for t in range(T)], [True] * T, ["h"] * T
+    if kind == "many-to-one":
+        return [True] * T, [t == T - 1 for t in range(T)], ["h"] * T
+    if kind == "many-to-many":
+        return [True] * T, [True] * T, ["h"] * T
+    if kind == "seq2seq":
+        n_enc = (T + 1) // 2
+        return ([t < n_enc for t in range(T)], [t >= n_enc for t in range(T)],
+                ["enc" if t < n_enc else "dec" for t in range(T)])
+    raise ValueError(f"unknown graph kind {kind!r}; choose one of {KINDS}")
+
+
+def _box(ax: Axes, x: float, y: float, color: str, label: str) -> None:
+    ax.add_patch(FancyBboxPatch((x - 0.3, y - 0.25), 0.6, 0.5, boxstyle="round,pad=0.02",
+                                facecolor=color, edgecolor="black", linewidth=1))
+    ax.text(x, y, label, ha="center", va="center", fontsize=9)
+
+
+def _arrow(ax: Axes, start: tuple[float, float], end: tuple[float, float], label: str | None = None) -> None:
+    ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=10, linewidth=1))
+    if label:
+        ax.text((start[0] + end[0]) / 2, (start[1] + end[1]) / 2 + 0.12, label, ha="center", fontsize=7, color="#555")
+
+
+def draw_graph(kind: str, T: int = 4, ax: Axes | None = None, show_weights: bool = True) -> Axes:
+    """Draw one unrolled computational graph with T steps; every recurrent arrow carries the same W."""
+    if T < 1:
+        raise ValueError(f"T must be >= 1, got {T}")
+    has_x, has_y, roles = _layout(kind, T if kind != "one-to-one" else 1)
+    ax = ax or plt.gca()
+    n = len(roles)
+    for t in range(n):
+        _box(ax, t, 1, COLORS[roles[t]], f"$h_{{{t + 1}}}$")
+        if has_x[t]:
+            _box(ax, t, 0, COLORS["x"], f"$x_{{{t + 1}}}$")
+            _arrow(ax, (t, 0.25), (t, 0.75))
+        if has_y[t]:
+            _box(ax, t, 2, COLORS["y"], f"$y_{{{t + 1}}}$")
+            _arrow(ax, (t, 1.25), (t, 1.75))
+        if t > 0:
+            _arrow(ax, (t - 0.7, 1), (t - 0.3, 1), "W" if show_weights else None)
+    ax.set_xlim(-0.6, max(n, 2) - 0.4)
+    ax.set_ylim(-0.5, 2.5)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    ax.set_title(kind, fontsize=10)
+    return ax
+
+
+def draw_all_graphs(T: int = 4) -> plt.Figure:
+    """The lecture's gallery: one-to-one, one-to-many, many-to-one, many-to-many and seq2seq side by side."""
+    fig, axes = plt.subplots(1, len(KINDS), figsize=(3.0 * len(KINDS), 2.6),
+                             gridspec_kw={"width_ratios": [1.3] + [T] * (len(KINDS) - 2) + [T + 2]})
+    for ax, kind in zip(axes, KINDS):
+        draw_graph(kind, T + 2 if kind == "seq2seq" else T, ax=ax)
+    fig.tight_layout()
+    return fig
