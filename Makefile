@@ -9,7 +9,7 @@ PY     := $(VENV)/bin/python
 # The data mirror: ../shared/data beside the checkout when it exists (CI, course machines).
 RNNBOOK_DATA ?= $(shell [ -d ../shared/data ] && cd ../shared/data && pwd)
 export RNNBOOK_DATA
-WIDGET_JS := _static/vendor/embed-amd.js
+WIDGET_JS := _build/static/widgets/html-manager/dist/embed-amd.js
 
 .PHONY: test book venv clean
 .DEFAULT_GOAL := test
@@ -27,10 +27,10 @@ test: $(VENV)/.installed
 
 # Widget manager JS for the static HTML: installed from npm at build time, never committed.
 $(WIDGET_JS):
-	mkdir -p _build/npm _static/vendor
+	mkdir -p _build/npm _build/static/widgets/html-manager
 	npm install --silent --no-audit --no-fund --prefix _build/npm @jupyter-widgets/html-manager@1.0.15 requirejs@2.3.8
-	cp _build/npm/node_modules/requirejs/require.js _static/vendor/require.js
-	cp _build/npm/node_modules/@jupyter-widgets/html-manager/dist/embed-amd.js $(WIDGET_JS)
+	cp _build/npm/node_modules/requirejs/require.js _build/static/widgets/require.js
+	cp -r _build/npm/node_modules/@jupyter-widgets/html-manager/dist _build/static/widgets/html-manager/
 
 book: $(VENV)/.installed $(WIDGET_JS)
 	$(PY) tools/book_cache.py _build/executed _build/.jupyter_cache
@@ -38,4 +38,4 @@ book: $(VENV)/.installed $(WIDGET_JS)
 	@echo "The book: $(CURDIR)/_build/html/index.html"
 
 clean:
-	rm -rf _build _static/vendor
+	rm -rf _build

@@ -1,4 +1,4 @@
-"""Checks that students' answers call. Each prints what is right or what is wrong and where, and returns a bool.
+"""Checks for the recurrence chapter's exercises. Each prints what is right or what is wrong and where, and returns a bool.
 
 An answer that still raises ``NotImplementedError`` (the template) gets a reminder, not a failure, so a
 notebook runs top to bottom before the exercise is done. The chapters assert the check on the solution.
@@ -10,36 +10,9 @@ from collections.abc import Callable
 
 import numpy as np
 
+from rnnbook.exercises.common import call as _call
+from rnnbook.exercises.common import compare as _compare
 from rnnbook.numpy_nn import multilayer_rnn_forward, rnn_step_backward, rnn_step_forward
-
-
-def _call(name: str, fn: Callable, *args):
-    try:
-        return True, fn(*args)
-    except NotImplementedError:
-        print(f"{name}: not implemented yet. Fill in the cell above, run it, then run this check again.")
-    except Exception as err:  # a student's bug: say what it was, do not crash the notebook
-        print(f"{name}: your function raised {type(err).__name__}: {err}")
-    return False, None
-
-
-def _compare(name: str, what: str, got, want: np.ndarray, hints: dict[str, np.ndarray] | None = None) -> bool:
-    got = np.asarray(got)
-    if got.shape != want.shape:
-        print(f"{name}: {what} has shape {got.shape}, expected {want.shape}.")
-        return False
-    if not np.all(np.isfinite(got)):
-        print(f"{name}: {what} contains NaN or inf.")
-        return False
-    if np.allclose(got, want, rtol=1e-6, atol=1e-8):
-        return True
-    where = np.unravel_index(np.argmax(np.abs(got - want)), want.shape)
-    print(f"{name}: {what} is wrong; the largest difference is at index {tuple(int(i) for i in where)}: "
-          f"got {got[where]:.6f}, expected {want[where]:.6f}.")
-    for hint, value in (hints or {}).items():
-        if value.shape == got.shape and np.allclose(got, value, rtol=1e-6, atol=1e-8):
-            print(f"  hint: your output equals {hint}.")
-    return False
 
 
 def _rnn_inputs(seed: int = 0, N: int = 3, D: int = 4, H: int = 5):

@@ -1,0 +1,7 @@
+"""Checks that students' answers call, one module per chapter topic. Each check prints what is right, or what is
+wrong and where, and returns a bool; a template that still raises NotImplementedError gets a reminder, not a crash.
+"""
+
+from rnnbook.exercises.recurrence import check_multilayer_rnn, check_rnn_step_backward, check_rnn_step_forward
+
+__all__ = ["check_multilayer_rnn", "check_rnn_step_backward", "check_rnn_step_forward"]

@@ -1,0 +1,69 @@
+"""Seeds, device and scale knobs; the exercise checks accept right answers and explain wrong ones."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+import torch
+
+import rnnbook
+from rnnbook.exercises import check_multilayer_rnn, check_rnn_step_backward, check_rnn_step_forward
+from rnnbook.numpy_nn import multilayer_rnn_forward, rnn_step_backward, rnn_step_forward
+
+
+def test_seed_everything_repeats_every_generator():
+    def draw():
+        rnnbook.seed_everything(7)
+        return random.random(), np.random.rand(), torch.rand(1).item()
+
+    assert draw() == draw()
+    with pytest.raises(TypeError):
+        rnnbook.seed_everything("7")
+
+
+def test_scale_and_device_knobs(monkeypatch):
+    monkeypatch.delenv("RNNBOOK_SCALE", raising=False)
+    assert rnnbook.get_scale() == "ci"
+    monkeypatch.setenv("RNNBOOK_SCALE", "FULL")
+    assert rnnbook.get_scale() == "full"
+    monkeypatch.setenv("RNNBOOK_SCALE", "huge")
+    with pytest.raises(ValueError, match="RNNBOOK_SCALE"):
+        rnnbook.get_scale()
+    monkeypatch.setenv("RNNBOOK_DEVICE", "cpu")
+    assert rnnbook.get_device() == "cpu"
+    monkeypatch.delenv("RNNBOOK_DEVICE")
+    assert rnnbook.get_device() == ("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def test_step_forward_check(capsys):
+    assert check_rnn_step_forward(rnn_step_forward)
+    assert not check_rnn_step_forward(lambda x, h, Wx, Wh, b: np.tanh(x @ Wx + h @ Wh))
+    assert "without the bias" in capsys.readouterr().out
+    assert not check_rnn_step_forward(lambda x, h, Wx, Wh, b: (x @ Wx)[:, :2])
+    assert "shape" in capsys.readouterr().out
+
+
+def test_template_gets_a_reminder_not_an_exception(capsys):
+    def template(*args):
+        raise NotImplementedError
+
+    assert not check_rnn_step_forward(template)
+    assert "not implemented yet" in capsys.readouterr().out
+    assert not check_rnn_step_backward(lambda d, c: 1 / 0)
+    assert "ZeroDivisionError" in capsys.readouterr().out
+
+
+def test_backward_and_multilayer_checks(capsys):
+    assert check_rnn_step_backward(rnn_step_backward)
+
+    def forgot_tanh_derivative(dnext_h, cache):
+        x, prev_h, Wx, Wh, next_h = cache
+        return dnext_h @ Wx.T, dnext_h @ Wh.T, x.T @ dnext_h, prev_h.T @ dnext_h, dnext_h.sum(0)
+
+    assert not check_rnn_step_backward(forgot_tanh_derivative)
+    assert "dx is wrong" in capsys.readouterr().out
+    assert check_multilayer_rnn(multilayer_rnn_forward)
+    assert not check_multilayer_rnn(lambda x, h0, W: multilayer_rnn_forward(x, h0[:1], W[:1]))
+    assert "layer 2 was not applied" in capsys.readouterr().out
