@@ -9,6 +9,10 @@ PY     := $(VENV)/bin/python
 # The data mirror: ../shared/data beside the checkout when it exists (CI, course machines).
 RNNBOOK_DATA ?= $(shell [ -d ../shared/data ] && cd ../shared/data && pwd)
 export RNNBOOK_DATA
+# Two pytest-xdist workers on a 2-core runner: one BLAS/OpenMP thread each, or the threads fight (5-10x slower).
+OMP_NUM_THREADS ?= 1
+MKL_NUM_THREADS ?= 1
+export OMP_NUM_THREADS MKL_NUM_THREADS
 WIDGET_JS := _build/static/widgets/html-manager/dist/embed-amd.js
 
 .PHONY: test book venv clean
@@ -23,7 +27,7 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	touch $@
 
 test: $(VENV)/.installed
-	MPLBACKEND=Agg $(PY) -m pytest -n 2 --nbmake --nbmake-timeout=300 --durations=15 book tests
+	$(PY) -m pytest -n 2 --nbmake --nbmake-timeout=300 --durations=15 book tests
 
 # Widget manager JS for the static HTML: installed from npm at build time, never committed.
 $(WIDGET_JS):

@@ -1,11 +1,15 @@
 """Put the chapters that `make test` executed into the book's execution cache.
 
-nbmake runs every chapter during the tests and tests/conftest.py keeps each executed notebook in
-_build/executed/. Jupyter Book (execute_notebooks: cache) then finds them by the hash of their code,
-so `make book` after `make test` executes nothing twice. A chapter whose code changed since the test
-run no longer matches its hash and is simply executed again by the build.
+nbmake runs every chapter during the tests and the root conftest.py keeps each executed notebook in
+_build/executed/. Jupyter Book (execute_notebooks: cache) then finds them by the hash of their code
+cells (source and cell metadata) and kernelspec, so `make book` after `make test` executes nothing twice.
 
-    python tools/book_cache.py _build/executed _build/.jupyter_cache
+The executor adds timing metadata to every cell, which would change that hash; so what is cached is the
+committed chapter (book/<name>.ipynb) with the executed outputs copied in, cell by cell. A chapter whose
+code changed since the test run no longer matches and is executed again by the build (and `.ci/run`
+fails when that happens, because CI must not execute a chapter twice).
+
+    python tools/book_cache.py _build/executed _build/.jupyter_cache [book]
 """
 
 from __future__ import annotations
@@ -18,23 +22,44 @@ from jupyter_cache import get_cache
 from jupyter_cache.base import CacheBundleIn
 
 
-def main(executed: Path, cache_path: Path) -> int:
+def with_outputs(source: nbformat.NotebookNode, executed: nbformat.NotebookNode) -> nbformat.NotebookNode | None:
+    """The committed notebook with the executed one's outputs, or None when their code cells differ."""
+    src_code = [c for c in source.cells if c.cell_type == "code"]
+    run_code = [c for c in executed.cells if c.cell_type == "code"]
+    if [c.source for c in src_code] != [c.source for c in run_code]:
+        return None
+    for s, r in zip(src_code, run_code):
+        s.outputs, s.execution_count = r.outputs, r.execution_count
+    source.metadata["language_info"] = executed.metadata.get("language_info", {})
+    return source
+
+
+def main(executed: Path, cache_path: Path, book: Path = Path("book")) -> int:
     notebooks = sorted(executed.glob("*.ipynb")) if executed.is_dir() else []
     if not notebooks:
         print(f"book_cache: nothing in {executed}; the build will execute every chapter")
         return 0
     cache = get_cache(str(cache_path))
     for path in notebooks:
-        nb = nbformat.read(path, as_version=4)
-        seconds = nb.metadata.get("rnnbook", {}).get("execution_seconds")
+        source_path = book / path.name
+        if not source_path.exists():
+            print(f"book_cache: {path.name} is not a chapter in {book}/; skipped")
+            continue
+        run = nbformat.read(path, as_version=4)
+        nb = with_outputs(nbformat.read(source_path, as_version=4), run)
+        if nb is None:
+            print(f"book_cache: {path.name} changed since the test run; the build executes it again")
+            continue
+        seconds = run.metadata.get("rnnbook", {}).get("execution_seconds")
         record = cache.cache_notebook_bundle(
-            CacheBundleIn(nb, str(path), data={"execution_seconds": seconds}), check_validity=False, overwrite=True
+            CacheBundleIn(nb, str(source_path.resolve()), data={"execution_seconds": seconds}),
+            check_validity=False, overwrite=True,
         )
-        print(f"book_cache: cached {path.name} (record {record.pk})")
+        print(f"book_cache: cached {path.name} (record {record.pk}, executed in {seconds} s by the tests)")
     return 0
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3:
+    if len(sys.argv) not in (3, 4):
         sys.exit(__doc__)
-    sys.exit(main(Path(sys.argv[1]), Path(sys.argv[2])))
+    sys.exit(main(*(Path(a) for a in sys.argv[1:])))

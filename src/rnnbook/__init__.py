@@ -3,9 +3,14 @@
 Each lecture concept lives in a module of its own name:
 
 - ``rnnbook.data``      corpora, the download layer, ``Vocab``, TBPTT streams, synthetic sequence tasks
-- ``rnnbook.numpy_nn``  CS231n-compatible numpy layers (``rnn_step_forward`` ...) and gradient checks
-- ``rnnbook.models``    small PyTorch models, e.g. the computational graphs of the lecture
-- ``rnnbook.train``     the training loop
+- ``rnnbook.numpy_nn``  CS231n-compatible numpy layers (``rnn_step_forward``, ``lstm_step_forward`` ...), gradient checks
+- ``rnnbook.minchar``   Karpathy's min-char-rnn, line for line (``python -m rnnbook.minchar``); ``minchar_batched`` its twin
+- ``rnnbook.tbptt``     truncated backpropagation through time for language models (``train_lm``, ``evaluate``)
+- ``rnnbook.ngram``     the n-gram baseline a char-LM must beat
+- ``rnnbook.cells``     RNN, LSTM, GRU and MUT1-3 cells written from the lecture's equations; ``StackedRNN``
+- ``rnnbook.gradflow``  Jacobian products, singular values, gradient norms through time
+- ``rnnbook.models``    small PyTorch models: the lecture's computational graphs, ``CharLM``, highway stacks
+- ``rnnbook.train``     the generic training loop (clipping, divergence check)
 - ``rnnbook.viz``       figures, graph diagrams and widgets (each widget with a static twin)
 - ``rnnbook.exercises`` checks that students' answers call
 """

@@ -50,6 +50,15 @@ def clip_gradients(model: nn.Module, clip_norm: float | None = None, clip_value:
     return norm
 
 
+def check_finite(value: float, step: int, lr: float, clip_norm: float | None, clip_value: float | None) -> None:
+    """Raise ``DivergenceError`` when a loss is NaN or inf; the message names the knobs to turn."""
+    if not math.isfinite(value):
+        raise DivergenceError(
+            f"the loss became {value} at step {step} (lr={lr}, clip_norm={clip_norm}, clip_value={clip_value}): "
+            "lower the learning rate or clip the gradients (clip_norm=1.0 or clip_value=5.0)"
+        )
+
+
 def fit(
     model: nn.Module,
     step_loss: Callable[[int], torch.Tensor],
@@ -76,11 +85,7 @@ def fit(
     for step in bar:
         loss = step_loss(step)
         value = float(loss.detach())
-        if not math.isfinite(value):
-            raise DivergenceError(
-                f"the loss became {value} at step {step} (lr={lr}, clip_norm={clip_norm}, clip_value={clip_value}): "
-                "lower the learning rate or clip the gradients (clip_norm=1.0 or clip_value=5.0)"
-            )
+        check_finite(value, step, lr, clip_norm, clip_value)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         clip_gradients(model, clip_norm, clip_value)

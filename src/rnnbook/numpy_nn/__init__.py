@@ -1,6 +1,7 @@
 """CS231n-compatible numpy layers (numpy only, no torch) and numerical gradient checks."""
 
 from rnnbook.numpy_nn.gradcheck import eval_numerical_gradient, eval_numerical_gradient_array, rel_error
+from rnnbook.numpy_nn.lstm import lstm_backward, lstm_forward, lstm_step_backward, lstm_step_forward, sigmoid
 from rnnbook.numpy_nn.rnn import (
     multilayer_rnn_forward,
     rnn_backward,
@@ -10,6 +11,7 @@ from rnnbook.numpy_nn.rnn import (
 )
 
 __all__ = [
-    "eval_numerical_gradient", "eval_numerical_gradient_array", "multilayer_rnn_forward", "rel_error",
+    "eval_numerical_gradient", "eval_numerical_gradient_array", "lstm_backward", "lstm_forward", "lstm_step_backward",
+    "lstm_step_forward", "multilayer_rnn_forward", "rel_error", "sigmoid",
     "rnn_backward", "rnn_forward", "rnn_step_backward", "rnn_step_forward",
 ]

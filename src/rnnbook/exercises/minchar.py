@@ -1,0 +1,121 @@
+"""Checks for the min-char-rnn chapter's exercises. Each prints what is right or what is wrong and where, and
+returns a bool; a template that still raises ``NotImplementedError`` gets a reminder, not a failure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from rnnbook.exercises.common import call as _call
+from rnnbook.exercises.common import compare as _compare
+from rnnbook.minchar import Params
+from rnnbook.minchar_batched import batched_lossFun
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max()
+    return np.exp(z) / np.exp(z).sum()
+
+
+def check_softmax_temperature(fn: Callable) -> bool:
+    """Check ``fn(y, temperature) -> p`` for y of shape (V, 1): p = exp(y / T) / sum(exp(y / T)), finite for any T > 0."""
+    name = "check_softmax_temperature"
+    rng = np.random.default_rng(0)
+    y = rng.standard_normal((6, 1)) * 2
+    for T in (1.0, 0.5, 2.0):
+        ok, got = _call(name, fn, y.copy(), T)
+        if not ok:
+            return False
+        hints = {"softmax(y * T) (multiply, not divide)": _softmax(y * T),
+                 "the softmax at temperature 1 (T was ignored)": _softmax(y),
+                 "exp(y / T) without dividing by the sum": np.exp(y / T)}
+        if not _compare(name, f"p at temperature {T}", got, _softmax(y / T), hints):
+            return False
+    ok, got = _call(name, fn, np.array([[800.0], [790.0], [0.0]]), 0.1)
+    if not ok:
+        return False
+    got = np.asarray(got)
+    if got.shape != (3, 1) or not np.all(np.isfinite(got)):
+        print(f"{name}: scores of 800 at temperature 0.1 give NaN or inf: exp(8000) overflows. Subtract the "
+              "largest score before exp (the softmax does not change).")
+        return False
+    if not np.allclose(got.ravel(), [1.0, 0.0, 0.0], atol=1e-12):
+        print(f"{name}: for scores (800, 790, 0) at temperature 0.1 expected p = (1, 0, 0), got {got.ravel()}.")
+        return False
+    print(f"{name}: correct.")
+    return True
+
+
+def _clip_by_norm(grads, max_norm):
+    norm = np.sqrt(sum(float(np.sum(g * g)) for g in grads))
+    scale = min(1.0, max_norm / norm) if norm > 0 else 1.0
+    return [g * scale for g in grads]
+
+
+def check_clip_by_global_norm(fn: Callable) -> bool:
+    """Check ``fn(grads, max_norm) -> clipped``: every gradient scaled by min(1, max_norm / ||all grads||)."""
+    name = "check_clip_by_global_norm"
+    rng = np.random.default_rng(1)
+    grads = [rng.standard_normal((4, 3)) * 3, rng.standard_normal((4, 1)) * 3]
+    for max_norm in (5.0, 100.0):
+        originals = [g.copy() for g in grads]
+        ok, got = _call(name, fn, [g.copy() for g in grads], max_norm)
+        if not ok:
+            return False
+        if not isinstance(got, (list, tuple)) or len(got) != len(grads):
+            print(f"{name}: return a list with one clipped array per gradient ({len(grads)} here).")
+            return False
+        want = _clip_by_norm(originals, max_norm)
+        for i, (g, w) in enumerate(zip(got, want)):
+            hints = {"each gradient clipped by its own norm": _clip_by_norm([originals[i]], max_norm)[0],
+                     "element-wise clipping to [-max_norm, max_norm]": np.clip(originals[i], -max_norm, max_norm)}
+            if not _compare(name, f"gradient {i} (max_norm={max_norm})", g, w, hints):
+                return False
+    print(f"{name}: correct.")
+    return True
+
+
+def check_batched_forward_loss(fn: Callable) -> bool:
+    """Check ``fn(inputs, targets, hprev, params) -> (loss, h_last)`` for B row-major streams.
+
+    inputs, targets: int arrays (T, B); hprev: (B, H); params in the listing's shapes. ``loss`` is the summed
+    cross-entropy of each stream, averaged over the B streams; ``h_last`` is (B, H).
+    """
+    name = "check_batched_forward_loss"
+    rng = np.random.default_rng(2)
+    H, V, T, B = 6, 5, 4, 3
+    params = Params(rng.standard_normal((H, V)), rng.standard_normal((H, H)) * 0.5, rng.standard_normal((V, H)),
+                    rng.standard_normal((H, 1)) * 0.1, rng.standard_normal((V, 1)) * 0.1)
+    inputs, targets = rng.integers(0, V, (T, B)), rng.integers(0, V, (T, B))
+    hprev = rng.standard_normal((B, H)) * 0.5
+    ok, out = _call(name, fn, inputs, targets, hprev.copy(), params)
+    if not ok:
+        return False
+    if not isinstance(out, tuple) or len(out) != 2:
+        print(f"{name}: return the pair (loss, h_last).")
+        return False
+    loss, h_last = out
+    want = batched_lossFun(inputs, targets, hprev, params)
+    try:
+        loss = float(loss)
+    except (TypeError, ValueError):
+        print(f"{name}: the loss should be one number, got {type(loss).__name__} of shape {np.shape(loss)}.")
+        return False
+    if not np.isclose(loss, want[0], rtol=1e-6):
+        hints = {B * want[0]: "the sum over streams (divide by B)", want[0] / T: "the mean over time steps",
+                 B * want[0] / (B * T): "the mean over all characters"}
+        print(f"{name}: loss is {loss:.6f}, expected {want[0]:.6f} (summed over time, averaged over streams).")
+        for value, hint in hints.items():
+            if np.isclose(loss, value, rtol=1e-6):
+                print(f"  hint: your loss equals {hint}.")
+        return False
+    if not _compare(name, "h_last", h_last, want[6], {"the first state h_0 (loop stopped early)": np.tanh(
+            params.Wxh.T[inputs[0]] + hprev @ params.Whh.T + params.bh.T)}):
+        return False
+    print(f"{name}: correct.")
+    return True
+
+
+__all__ = ["check_batched_forward_loss", "check_clip_by_global_norm", "check_softmax_temperature"]

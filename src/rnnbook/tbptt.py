@@ -1,0 +1,345 @@
+"""Truncated backpropagation through time (TBPTT) for language models and other many-to-many streams.
+
+The lecture: "run forward and backward through chunks of the sequence instead of the whole sequence; carry hidden
+states forward in time forever, but only backpropagate for some smaller number of steps". A stream of ``batch_size``
+contiguous rows is cut into chunks of ``k = seq_len`` steps (``rnnbook.data.tbptt_batches``); the hidden state at
+the end of one chunk is the initial state of the next, but *detached*: its value flows on, its gradient stops.
+That one line, ``state = detach_state(state)`` in ``train_lm``, is the truncation.
+
+A model here is any ``nn.Module`` with ``model(x (N, T) int, state) -> (logits (N, T, V), state)`` whose ``state``
+``None`` means zeros, e.g. ``rnnbook.models.charlm.CharLM``. Targets equal to ``IGNORE`` (-100) are not scored.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from rnnbook.data.streams import tbptt_batches
+from rnnbook.env import get_device
+from rnnbook.train import History, check_finite, clip_gradients, make_optimizer
+
+IGNORE = -100
+Chunk = tuple[np.ndarray | torch.Tensor, np.ndarray | torch.Tensor]
+Stream = Callable[[], Iterable[Chunk]]  # one pass over the data; called again for the next pass (epoch)
+SCHEDULES = ("constant", "cosine", "linear")
+
+
+def detach_state(state):
+    """The truncation: the same values, cut from the graph that made them (a tensor, a tuple of them, or None)."""
+    if state is None:
+        return None
+    if isinstance(state, torch.Tensor):
+        return state.detach()
+    return tuple(detach_state(s) for s in state)
+
+
+def text_stream(ids: np.ndarray, batch_size: int, seq_len: int) -> Stream:
+    """A ``Stream`` over a 1-D array of ids: contiguous rows, chunks of ``seq_len`` steps, next-id targets."""
+    ids = np.asarray(ids)
+    next(iter(tbptt_batches(ids, batch_size, seq_len)))  # validate the sizes now, not at the first step
+    return lambda: tbptt_batches(ids, batch_size, seq_len)
+
+
+def lm_loss(logits: torch.Tensor, y: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
+    """Cross-entropy in nats of logits (N, T, V) against targets (N, T); targets equal to ``IGNORE`` are skipped."""
+    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1), ignore_index=IGNORE,
+                           reduction=reduction)
+
+
+def _as_long(a, device: str | torch.device) -> torch.Tensor:
+    return torch.as_tensor(np.asarray(a) if not isinstance(a, torch.Tensor) else a, dtype=torch.long).to(device)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Mean cross-entropy over ``count`` scored targets, in nats; ``bits`` per character = nats / ln 2."""
+
+    nats: float
+    accuracy: float
+    count: int
+
+    @property
+    def bits(self) -> float:
+        return self.nats / math.log(2)
+
+    @property
+    def perplexity(self) -> float:
+        return math.exp(self.nats)
+
+    def __str__(self) -> str:
+        return f"{self.nats:.4f} nats/char = {self.bits:.4f} bits/char (accuracy {self.accuracy:.3f}, n={self.count})"
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, chunks: Iterable[Chunk] | Stream, carry_state: bool = True,
+             device: str | torch.device | None = None) -> Evaluation:
+    """Mean loss (nats) and top-1 accuracy over one pass of ``chunks``, carrying the state across them."""
+    device = device or next(model.parameters()).device
+    chunks = chunks() if callable(chunks) else chunks
+    was_training = model.training
+    model.eval()
+    total, correct, count, state = 0.0, 0, 0, None
+    for x, y in chunks:
+        x, y = _as_long(x, device), _as_long(y, device)
+        logits, state = model(x, state if carry_state else None)
+        total += float(lm_loss(logits, y, reduction="sum"))
+        scored = y != IGNORE
+        correct += int((logits.argmax(-1) == y)[scored].sum())
+        count += int(scored.sum())
+    model.train(was_training)
+    if count == 0:
+        raise ValueError("evaluate: the chunks held no scored targets; pass a longer stream")
+    return Evaluation(total / count, correct / count, count)
+
+
+def evaluate_text(model: nn.Module, ids: np.ndarray, batch_size: int = 16, seq_len: int = 256,
+                  device: str | torch.device | None = None) -> Evaluation:
+    """Validation loss of a language model on a 1-D array of ids (cut into ``batch_size`` contiguous rows)."""
+    return evaluate(model, tbptt_batches(np.asarray(ids), batch_size, seq_len), device=device)
+
+
+@dataclass
+class LMHistory(History):
+    """Training loss per update (``loss``), validation results ``val`` as (step, Evaluation), time and volume."""
+
+    val: list[tuple[int, Evaluation]] = field(default_factory=list)
+    seconds: float = 0.0
+    steps: int = 0
+    tokens: int = 0
+
+
+def save_checkpoint(path: str | Path, model: nn.Module, optimizer: torch.optim.Optimizer | None = None,
+                    step: int = 0, state=None, **meta) -> Path:
+    """Save weights, optimizer state, step, carried hidden state and RNG state: tensors and plain Python only,
+    so that ``load_checkpoint`` can read it with ``torch.load(..., weights_only=True)``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = detach_state(state)
+    torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict() if optimizer else None,
+                "step": int(step), "state": list(state) if isinstance(state, tuple) else state,
+                "rng": torch.get_rng_state(), "meta": meta}, path)
+    return path
+
+
+def load_checkpoint(path: str | Path, model: nn.Module, optimizer: torch.optim.Optimizer | None = None,
+                    map_location: str | torch.device | None = None) -> dict:
+    """Load a checkpoint written by ``save_checkpoint`` into ``model`` (and ``optimizer``); return the dict.
+
+    ``weights_only=True``: the file can only hold tensors and plain containers, never code to run.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no checkpoint at {path}; train with checkpoint={str(path)!r} first")
+    device = map_location or next(model.parameters()).device
+    ckpt = torch.load(path, map_location=device, weights_only=True)
+    model.load_state_dict(ckpt["model"])
+    if optimizer is not None and ckpt.get("optimizer") is not None:
+        optimizer.load_state_dict(ckpt["optimizer"])
+    if isinstance(ckpt.get("state"), list):
+        ckpt["state"] = tuple(ckpt["state"])
+    return ckpt
+
+
+def lr_factor(progress: float, schedule: str = "constant", warmup: float = 0.0) -> float:
+    """Multiplier of the learning rate at ``progress`` in [0, 1] of the run: linear warm-up over the first
+    ``warmup`` fraction, then constant, cosine decay to 0, or linear decay to 0."""
+    if schedule not in SCHEDULES:
+        raise ValueError(f"schedule must be one of {SCHEDULES}, got {schedule!r}")
+    progress = min(max(progress, 0.0), 1.0)
+    if warmup > 0 and progress < warmup:
+        return (progress + 1e-3) / warmup
+    if schedule == "constant":
+        return 1.0
+    rest = (progress - warmup) / max(1e-9, 1.0 - warmup)
+    return 0.5 * (1.0 + math.cos(math.pi * rest)) if schedule == "cosine" else 1.0 - rest
+
+
+def _passes(stream: Stream) -> Iterator[tuple[Chunk, bool]]:
+    """Endless chunks: one pass after the other, each chunk flagged when it starts a new pass."""
+    while True:
+        first = True
+        for chunk in stream():
+            yield chunk, first
+            first = False
+        if first:
+            raise ValueError("the stream yielded no chunks; is the text shorter than batch_size * 2?")
+
+
+def train_lm(
+    model: nn.Module,
+    stream: Stream,
+    steps: int | None = None,
+    *,
+    time_budget: float | None = None,
+    lr: float = 3e-3,
+    optimizer: str = "adam",
+    clip_norm: float | None = 1.0,
+    clip_value: float | None = None,
+    carry_state: bool = True,
+    schedule: str = "constant",
+    warmup: float = 0.0,
+    val: Stream | None = None,
+    eval_every: int | None = None,
+    callback: Callable[[int, nn.Module], None] | None = None,
+    checkpoint: str | Path | None = None,
+    checkpoint_every: int | None = None,
+    resume: bool = False,
+    device: str | torch.device | None = None,
+    progress: bool = True,
+    desc: str = "train",
+) -> LMHistory:
+    """Train ``model`` on the chunks of ``stream`` with truncated BPTT for ``steps`` updates and/or ``time_budget``
+    seconds (whichever ends first).
+
+    Each update: forward one chunk of k = seq_len steps from the carried (detached) state, loss in nats,
+    backward through those k steps only, clip (``clip_norm`` on the global norm and/or ``clip_value`` element-wise),
+    one ``optimizer`` step (``"adam"``, ``"adagrad"``, ``"sgd"``) at ``lr`` times the ``schedule`` factor
+    (``lr_factor``; with a ``time_budget`` the schedule follows the elapsed time).
+    ``carry_state=False`` starts every chunk from zeros instead (no context beyond the chunk).
+    A new pass over the data starts from zeros. ``val`` (a Stream) is evaluated every ``eval_every`` updates and
+    at the end, and ``callback(step, model)`` is called at the same moments (e.g. to draw samples).
+    ``checkpoint`` is written every ``checkpoint_every`` updates and at the end; ``resume=True`` continues
+    from it (weights, optimizer, step, carried state, position in the stream). A NaN or inf loss raises
+    ``rnnbook.train.DivergenceError`` naming the learning rate and clipping.
+    """
+    from tqdm.auto import tqdm
+
+    if steps is None and time_budget is None:
+        raise ValueError("give steps (number of updates), time_budget (seconds), or both")
+    if steps is not None and steps < 1:
+        raise ValueError(f"steps must be >= 1, got {steps}")
+    device = device or get_device()
+    model.to(device)
+    opt = make_optimizer(optimizer, model.parameters(), lr)
+    history, state, start = LMHistory(), None, 0
+    if resume and checkpoint is not None and Path(checkpoint).is_file():
+        ckpt = load_checkpoint(checkpoint, model, opt, map_location=device)
+        start, state = ckpt["step"], ckpt["state"]
+        torch.set_rng_state(ckpt["rng"].cpu())
+    chunks = _passes(stream)
+    for _ in range(start):  # fast-forward the stream to where the checkpoint stopped
+        next(chunks)
+
+    def evaluate_now(step: int) -> None:
+        if val is not None:
+            history.val.append((step, evaluate(model, val, device=device)))
+        if callback is not None:
+            callback(step, model)
+            model.train()
+
+    model.train()
+    t0 = time.perf_counter()
+    bar = tqdm(total=steps, initial=start, desc=desc, disable=not progress, mininterval=1.0)
+    step, smooth = start, None
+    while steps is None or step < steps:
+        elapsed = time.perf_counter() - t0
+        if time_budget is not None and elapsed >= time_budget:
+            break
+        fraction = max(step / steps if steps else 0.0, elapsed / time_budget if time_budget else 0.0)
+        for group in opt.param_groups:
+            group["lr"] = lr * lr_factor(fraction, schedule, warmup)
+
+        (x, y), new_pass = next(chunks)
+        x, y = _as_long(x, device), _as_long(y, device)
+        if new_pass or not carry_state:
+            state = None  # zeros: no context from before this chunk
+        state = detach_state(state)  # <- the truncation: the state's values flow on, its gradient stops here
+        logits, state = model(x, state)
+        if not bool((y != IGNORE).any()):
+            continue  # no target in this chunk (e.g. before the first one of a delayed task): only the state moves on
+        loss = lm_loss(logits, y)
+
+        value = float(loss.detach())
+        check_finite(value, step, lr, clip_norm, clip_value)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        clip_gradients(model, clip_norm, clip_value)
+        opt.step()
+
+        history.loss.append(value)
+        history.tokens += y.numel()
+        step += 1
+        smooth = value if smooth is None else 0.95 * smooth + 0.05 * value
+        bar.update(1)
+        if step % 10 == 0:
+            bar.set_postfix(loss=f"{smooth:.3f}", refresh=False)
+        if eval_every and step % eval_every == 0 and (steps is None or step < steps):
+            evaluate_now(step)
+        if checkpoint is not None and checkpoint_every and step % checkpoint_every == 0:
+            save_checkpoint(checkpoint, model, opt, step, state)
+    bar.close()
+    history.seconds, history.steps = time.perf_counter() - t0, step
+    evaluate_now(step)
+    if checkpoint is not None:
+        save_checkpoint(checkpoint, model, opt, step, state)
+    model.eval()
+    return history
+
+
+@dataclass(frozen=True)
+class UpdateCost:
+    """One TBPTT update: wall-clock seconds (median) and bytes of the tensors autograd saved for backward."""
+
+    seconds: float
+    saved_bytes: int
+
+
+def update_cost(model: nn.Module, x: torch.Tensor, y: torch.Tensor, repeats: int = 3) -> UpdateCost:
+    """Time one forward + backward over the chunk (x, y) of shape (N, k), and measure its activation memory:
+    the bytes of every distinct tensor autograd keeps for the backward pass (parameters excluded).
+    Backpropagating through k steps keeps k steps of activations, so the bytes grow linearly with k."""
+    params = {p.data_ptr() for p in model.parameters()}
+    seen: dict[tuple, int] = {}
+
+    def pack(t: torch.Tensor) -> torch.Tensor:
+        if t.data_ptr() not in params:  # the same tensor saved twice is counted once
+            seen[(t.data_ptr(), tuple(t.shape), t.dtype)] = t.numel() * t.element_size()
+        return t
+
+    times = []
+    for r in range(max(1, repeats)):
+        model.zero_grad(set_to_none=True)
+        t0 = time.perf_counter()
+        if r == 0:
+            with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+                loss = lm_loss(model(x)[0], y)
+        else:
+            loss = lm_loss(model(x)[0], y)
+        loss.backward()
+        if x.is_cuda:
+            torch.cuda.synchronize()
+        times.append(time.perf_counter() - t0)
+    model.zero_grad(set_to_none=True)
+    return UpdateCost(float(np.median(times)), int(sum(seen.values())))
+
+
+def gradient_mask(T: int, k: int, seed: int = 0) -> np.ndarray:
+    """Which inputs each output learns from under TBPTT, found by autograd: M[t, s] is True when the output at
+    step t has a nonzero gradient with respect to the input at step s, for a small tanh RNN run over T steps in
+    chunks of k (chunk c covers steps ck .. ck + k - 1) with the state detached between chunks. Shape (T, T)."""
+    if T < 1 or k < 1:
+        raise ValueError(f"need T >= 1 and k >= 1, got T={T}, k={k}")
+    gen = torch.Generator().manual_seed(seed)
+    x = torch.randn(T, 3, generator=gen, dtype=torch.float64, requires_grad=True)
+    Wx = torch.randn(3, 4, generator=gen, dtype=torch.float64)
+    Wh = torch.randn(4, 4, generator=gen, dtype=torch.float64)
+    h, outputs = torch.zeros(4, dtype=torch.float64), []
+    for t in range(T):
+        if t % k == 0:
+            h = detach_state(h)  # a new chunk: the truncation
+        h = torch.tanh(x[t] @ Wx + h @ Wh)
+        outputs.append(h.sum())
+    mask = np.zeros((T, T), dtype=bool)
+    for t, out in enumerate(outputs):
+        (grad,) = torch.autograd.grad(out, x, retain_graph=True)
+        mask[t] = (grad.abs().sum(dim=1) > 0).numpy()
+    return mask

@@ -1,0 +1,108 @@
+"""The Kneser-Ney n-gram baseline against a brute-force dictionary implementation of the same formula."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from rnnbook.data import Vocab
+from rnnbook.ngram import NGramLM
+
+
+def _markov_text(n: int, V: int = 4, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    P = rng.dirichlet(np.ones(V) * 0.5, size=(V, V))  # second-order chain
+    ids = [0, 1]
+    for _ in range(n - 2):
+        ids.append(int(rng.choice(V, p=P[ids[-2], ids[-1]])))
+    return np.array(ids)
+
+
+def _kn_reference(train: list[int], order: int, V: int):
+    """Interpolated Kneser-Ney written out with Counters and loops."""
+    grams = {m: Counter(tuple(train[i:i + m]) for i in range(len(train) - m + 1)) for m in range(1, order + 1)}
+    table = {m: grams[m] if m == order else Counter(g[1:] for g in grams[m + 1]) for m in range(1, order + 1)}
+    D = {}
+    for m, t in table.items():
+        n1, n2 = sum(c == 1 for c in t.values()), sum(c == 2 for c in t.values())
+        D[m] = n1 / (n1 + 2 * n2) if n1 + 2 * n2 else 0.5
+
+    def prob(history: tuple[int, ...], w: int) -> float:
+        p = 1.0 / V
+        for m in range(1, order + 1):
+            if m - 1 > len(history):
+                break
+            h = history[len(history) - (m - 1):] if m > 1 else ()
+            total = sum(table[m][h + (v,)] for v in range(V))
+            if total == 0:
+                continue
+            types = sum(table[m][h + (v,)] > 0 for v in range(V))
+            p = (max(table[m][h + (w,)] - D[m], 0) + D[m] * types * p) / total
+        return p
+
+    return prob
+
+
+@pytest.mark.parametrize("order", [1, 2, 3, 4])
+def test_matches_the_brute_force_reference(order):
+    V = 6
+    text = _markov_text(1500, V)
+    train, val = text[:1200], text[1200:]
+    model = NGramLM(order, V).fit(train)
+    assert 0 < model.tables[-1].discount < 1  # the discount formula is exercised, not its fallback
+    prob = _kn_reference(train.tolist(), order, V)
+    want = [math.log(prob(tuple(val[max(0, t - order + 1):t].tolist()), int(val[t]))) for t in range(1, len(val))]
+    np.testing.assert_allclose(model.log_probs(val), want, rtol=1e-10)
+
+
+@pytest.mark.parametrize("order", [1, 3, 6])
+def test_next_char_distribution_sums_to_one(order):
+    V = 5
+    train = np.random.default_rng(0).integers(0, V, 2000)
+    model = NGramLM(order, V).fit(train)
+    rng = np.random.default_rng(1)
+    for length in [0, 1, 2, 5, 8]:
+        ctx = rng.integers(0, V, length)
+        p = model._probs(np.tile(np.concatenate([np.full(max(0, order - 1 - length), -1), ctx])[-(order - 1):]
+                                 if order > 1 else np.zeros(0, np.int64), (V, 1)), np.arange(V))
+        assert p.sum() == pytest.approx(1.0, abs=1e-12) and (p > 0).all()
+
+
+def test_more_context_helps_on_a_second_order_chain():
+    text = _markov_text(22000)
+    train, val = text[:20000], text[20000:]
+    losses = [NGramLM(n, 4).fit(train).evaluate(val).nats for n in (1, 2, 3)]
+    assert losses[0] > losses[1] > losses[2]
+    assert losses[0] <= math.log(4) + 0.01
+
+
+def test_a_repeating_text_is_almost_certain_and_accuracy_matches_next_probs():
+    ids = np.tile(np.arange(5), 200)
+    ids[::37] = 4  # a little noise, so that the discounts are not degenerate
+    model = NGramLM(3, 5).fit(ids)
+    val = np.tile(np.arange(5), 20)
+    ev = model.evaluate(val, accuracy=True)
+    right = [model.next_probs(val[:t]).argmax() == val[t] for t in range(1, len(val))]
+    assert ev.nats < 0.2 and ev.count == 99 and ev.accuracy == pytest.approx(np.mean(right)) and ev.accuracy > 0.98
+    assert math.isnan(NGramLM(3, 5).fit(ids).evaluate(ids[:100]).accuracy)
+
+
+def test_sample_is_seeded_and_continues_the_prime():
+    vocab = Vocab.from_text("abcd")
+    model = NGramLM(3, 4).fit(vocab.encode("abcd" * 50))
+    s = model.sample(vocab, "ab", 20, seed=0)
+    assert s == "ab" + "cdab" * 5 and s == model.sample(vocab, "ab", 20, seed=0)
+
+
+def test_errors():
+    with pytest.raises(ValueError, match="overflows"):
+        NGramLM(12, 98)
+    with pytest.raises(ValueError, match=r"0\.\.3"):
+        NGramLM(2, 4).fit(np.array([0, 1, 5, 2]))
+    with pytest.raises(RuntimeError, match="fit"):
+        NGramLM(2, 4).log_probs(np.array([0, 1, 2]))
+    with pytest.raises(ValueError, match="order"):
+        NGramLM(0, 4)

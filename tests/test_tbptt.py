@@ -1,0 +1,308 @@
+"""Truncated BPTT: the training loop against a hand-written reference, evaluation, checkpoints, divergence, the
+delayed-recall stream, the cost measurement and the chapter's exercise checks."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from rnnbook.data.streams import tbptt_batches
+from rnnbook.data.synthetic_recall import IGNORE, delayed_recall_stream, recall_chunks
+from rnnbook.exercises.tbptt import check_detach_state, check_tbptt_mask
+from rnnbook.models.charlm import CharLM
+from rnnbook.tbptt import (
+    Evaluation, detach_state, evaluate, evaluate_text, gradient_mask, load_checkpoint, lr_factor, save_checkpoint,
+    text_stream, train_lm, update_cost,
+)
+from rnnbook.train import DivergenceError, fit
+
+V = 7
+
+
+def _ids(n: int = 600, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, V, size=n)
+
+
+def _model(cell: str = "gru", seed: int = 0) -> CharLM:
+    torch.manual_seed(seed)
+    return CharLM(V, hidden=12, cell=cell)
+
+
+def _reference_tbptt(model, ids, batch_size, k, steps, lr, carry):
+    """A plain loop written out from the lecture's description, with no helper from rnnbook.tbptt."""
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    rows = ids[: len(ids) // batch_size * batch_size].reshape(batch_size, -1)
+    starts = list(range(0, rows.shape[1] - 1, k))
+    state, losses = None, []
+    for step in range(steps):
+        start = starts[step % len(starts)]
+        if step % len(starts) == 0 or not carry:
+            state = None
+        stop = min(start + k, rows.shape[1] - 1)
+        x, y = torch.as_tensor(rows[:, start:stop]), torch.as_tensor(rows[:, start + 1 : stop + 1])
+        if isinstance(state, tuple):
+            state = tuple(s.detach() for s in state)
+        elif state is not None:
+            state = state.detach()
+        logits, state = model(x, state)
+        loss = F.cross_entropy(logits.reshape(-1, V), y.reshape(-1))
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        losses.append(loss.item())
+    return losses
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("carry", [True, False])
+def test_train_lm_matches_reference_loop(cell, carry):
+    ids = _ids(400)
+    a, b = _model(cell), _model(cell)
+    # 400 ids in 4 rows of 100: 99 input steps per row, chunks of 16 -> 7 chunks; 10 steps cross a pass boundary
+    hist = train_lm(a, text_stream(ids, 4, 16), steps=10, lr=1e-2, carry_state=carry, progress=False, device="cpu")
+    ref = _reference_tbptt(b, ids, 4, 16, 10, 1e-2, carry)
+    np.testing.assert_allclose(hist.loss, ref, rtol=1e-5)
+    for (name, p), q in zip(a.named_parameters(), b.parameters()):
+        torch.testing.assert_close(p, q, msg=name)
+    chunks = list(tbptt_batches(ids, 4, 16))
+    assert len(chunks) == 7 and hist.steps == 10
+    assert hist.tokens == sum(y.size for _, y in chunks + chunks[:3])
+
+
+def test_carrying_changes_training():
+    ids = _ids(400)
+    a, b = _model(), _model()
+    h1 = train_lm(a, text_stream(ids, 4, 8), steps=6, progress=False, device="cpu")
+    h2 = train_lm(b, text_stream(ids, 4, 8), steps=6, carry_state=False, progress=False, device="cpu")
+    assert h1.loss[0] == h2.loss[0] and h1.loss[1] != h2.loss[1]
+
+
+def test_truncation_stops_the_gradient_at_the_chunk_boundary():
+    model = _model("lstm")
+    x = torch.as_tensor(_ids(20).reshape(2, 10))
+    emb = model.embed(x).detach().requires_grad_(True)
+    h1, state = model.rnn(emb[:, :5])
+    h2, _ = model.rnn(emb[:, 5:], detach_state(state))
+    (grad,) = torch.autograd.grad(model.head(h2).sum(), emb)
+    assert torch.count_nonzero(grad[:, :5]) == 0 and torch.count_nonzero(grad[:, 5:]) > 0
+    # without the detach the same loss reaches the first chunk
+    h2, _ = model.rnn(emb[:, 5:], state)
+    (grad,) = torch.autograd.grad(model.head(h2).sum(), emb)
+    assert torch.count_nonzero(grad[:, :5]) > 0
+
+
+def test_detach_state_keeps_values_and_structure():
+    w = torch.ones(3, requires_grad=True)
+    h, c = w * 2, w * 3
+    assert detach_state(None) is None
+    out = detach_state((h, c))
+    assert isinstance(out, tuple) and not out[0].requires_grad and torch.equal(out[1], c.detach())
+    assert h.grad_fn is not None  # the original is untouched
+
+
+def test_gradient_mask_is_the_block_lower_triangle():
+    T, k = 11, 4
+    t, s = np.indices((T, T))
+    np.testing.assert_array_equal(gradient_mask(T, k), (s <= t) & (s // k == t // k))
+    np.testing.assert_array_equal(gradient_mask(6, 6), s[:6, :6] <= t[:6, :6])
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm"])
+def test_evaluate_equals_one_long_forward(cell):
+    model = _model(cell).eval()
+    ids = _ids(301)
+    rows = ids[:300].reshape(3, 100)
+    with torch.no_grad():
+        logits, _ = model(torch.as_tensor(rows[:, :-1]))
+        logp = torch.log_softmax(logits.double(), -1)
+        want = -logp.gather(-1, torch.as_tensor(rows[:, 1:])[..., None]).mean().item()
+        acc = (logits.argmax(-1) == torch.as_tensor(rows[:, 1:])).double().mean().item()
+    got = evaluate_text(model, ids, batch_size=3, seq_len=7)
+    assert got.nats == pytest.approx(want, rel=1e-5)
+    assert got.accuracy == pytest.approx(acc)
+    assert got.bits == pytest.approx(want / math.log(2), rel=1e-5)
+    assert got.count == 3 * 99
+
+
+def test_evaluation_of_a_uniform_model_is_log_vocab():
+    model = _model()
+    for p in model.head.parameters():
+        torch.nn.init.zeros_(p)
+    got = evaluate_text(model, _ids(200), batch_size=2, seq_len=9)
+    assert got.nats == pytest.approx(math.log(V), rel=1e-6)
+    assert got.bits == pytest.approx(math.log2(V), rel=1e-6)
+    assert Evaluation(1.0, 0.5, 1).perplexity == pytest.approx(math.e)
+
+
+def test_checkpoint_round_trip_and_exact_resume(tmp_path):
+    ids = _ids(500)
+    path = tmp_path / "ckpt.pt"
+    straight = _model("lstm")
+    h_straight = train_lm(straight, text_stream(ids, 4, 10), steps=14, progress=False, device="cpu")
+    first = _model("lstm")
+    train_lm(first, text_stream(ids, 4, 10), steps=5, checkpoint=path, progress=False, device="cpu")
+    ckpt = torch.load(path, weights_only=True)  # nothing but tensors and plain containers in the file
+    assert ckpt["step"] == 5 and isinstance(ckpt["state"], list) and len(ckpt["state"]) == 2
+    resumed = _model("lstm", seed=123)  # different initial weights: everything must come from the checkpoint
+    h_resumed = train_lm(resumed, text_stream(ids, 4, 10), steps=14, checkpoint=path, resume=True, progress=False,
+                         device="cpu")
+    np.testing.assert_allclose(h_resumed.loss, h_straight.loss[5:], rtol=1e-6)
+    for p, q in zip(resumed.parameters(), straight.parameters()):
+        torch.testing.assert_close(p, q)
+    fresh = _model("lstm", seed=5)
+    load_checkpoint(path, fresh)
+    for p, q in zip(fresh.parameters(), straight.parameters()):
+        torch.testing.assert_close(p, q)
+
+
+def test_save_checkpoint_writes_weights_only_file(tmp_path):
+    model = _model()
+    opt = torch.optim.Adam(model.parameters())
+    path = save_checkpoint(tmp_path / "a" / "b.pt", model, opt, step=3, state=torch.ones(1, 2, 12), note="hi")
+    loaded = torch.load(path, weights_only=True)
+    assert loaded["meta"] == {"note": "hi"} and loaded["step"] == 3
+    with pytest.raises(FileNotFoundError, match="no checkpoint"):
+        load_checkpoint(tmp_path / "missing.pt", model)
+
+
+def test_divergence_names_learning_rate_and_clipping():
+    model = _model()
+    with torch.no_grad():
+        model.head.bias[0] = float("nan")
+    with pytest.raises(DivergenceError, match=r"lr=0\.5.*clip_norm=None.*learning rate.*clip"):
+        train_lm(model, text_stream(_ids(), 4, 8), steps=3, lr=0.5, clip_norm=None, progress=False, device="cpu")
+
+
+def test_training_is_deterministic_on_cpu():
+    runs = []
+    for _ in range(2):
+        model = _model("lstm")
+        runs.append(train_lm(model, text_stream(_ids(), 4, 12), steps=8, optimizer="adagrad", lr=0.1,
+                             clip_norm=None, clip_value=5.0, progress=False, device="cpu").loss)
+    assert runs[0] == runs[1]
+
+
+def test_training_lowers_the_loss_and_records_validation():
+    ids = np.tile(np.arange(V), 120)  # a fully predictable stream
+    model = _model()
+    val = text_stream(ids[:200], 2, 50)
+    called = []
+    hist = train_lm(model, text_stream(ids, 8, 16), steps=60, lr=2e-2, val=val, eval_every=20, progress=False,
+                    device="cpu", callback=lambda step, m: called.append((step, m is model)))
+    assert [s for s, _ in hist.val] == [20, 40, 60]
+    assert called == [(20, True), (40, True), (60, True)]
+    assert hist.val[-1][1].nats < 0.1 < math.log(V) and hist.val[-1][1].accuracy > 0.99
+
+
+def test_time_budget_stops_the_run():
+    hist = train_lm(_model(), text_stream(_ids(), 4, 8), time_budget=0.3, progress=False, device="cpu")
+    assert 0 < hist.steps and hist.seconds < 3.0
+
+
+def test_lr_schedules():
+    assert lr_factor(0.5) == 1.0
+    assert lr_factor(0.0, "cosine") == 1.0 and lr_factor(1.0, "cosine") == pytest.approx(0.0, abs=1e-12)
+    assert lr_factor(0.5, "linear") == pytest.approx(0.5)
+    assert lr_factor(0.05, "linear", warmup=0.1) < 0.6
+    with pytest.raises(ValueError, match="schedule"):
+        lr_factor(0.1, "step")
+
+
+def test_bad_arguments_say_what_to_do():
+    with pytest.raises(ValueError, match="steps.*time_budget"):
+        train_lm(_model(), text_stream(_ids(), 4, 8), progress=False)
+    with pytest.raises(ValueError, match="too short"):
+        text_stream(_ids(5), 4, 8)
+    with pytest.raises(ValueError, match="optimizer"):
+        train_lm(_model(), text_stream(_ids(), 4, 8), steps=1, optimizer="rmsprop", progress=False, device="cpu")
+
+
+@pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
+def test_update_cost_memory_grows_linearly_with_k(cell):
+    model = _model(cell)
+    x = torch.as_tensor(_ids(8 * 65).reshape(8, 65))
+    sizes = [update_cost(model, x[:, :k], x[:, 1 : k + 1], repeats=1).saved_bytes for k in (8, 16, 32, 64)]
+    steps = np.diff(sizes) / np.array([8, 16, 32])  # bytes per extra step of backpropagation
+    # exactly linear for nn.RNN and nn.GRU; the LSTM's CPU kernel keeps a workspace allocated in blocks
+    np.testing.assert_allclose(steps, steps[-1], rtol=0.0 if cell != "lstm" else 0.15)
+    assert steps[-1] >= 8 * 12 * 4  # at least the hidden states of one step (N=8, H=12, float32)
+    assert update_cost(model, x[:, :8], x[:, 1:9], repeats=2).seconds > 0
+
+
+def test_recall_stream_targets_are_the_inputs_delay_steps_back():
+    x, y = delayed_recall_stream(np.random.default_rng(0), 3, 40, delay=5, vocab=3)
+    assert x.shape == y.shape == (3, 40) and set(np.unique(x)) <= {0, 1, 2}
+    assert (y[:, :5] == IGNORE).all() and np.array_equal(y[:, 5:], x[:, :-5])
+    x2, ys = delayed_recall_stream(np.random.default_rng(0), 3, 40, delay=[1, 5], vocab=3)
+    assert ys.shape == (3, 40, 2) and np.array_equal(x2, x)
+    assert np.array_equal(ys[..., 1], y) and np.array_equal(ys[:, 1:, 0], x[:, :-1]) and (ys[:, 0, 0] == IGNORE).all()
+    chunks = list(recall_chunks(np.random.default_rng(0), 3, 40, 5, 16, vocab=3))
+    assert [c[0].shape[1] for c in chunks] == [16, 16, 8]
+    np.testing.assert_array_equal(np.concatenate([c[0] for c in chunks], 1), x)
+    with pytest.raises(ValueError, match="delay"):
+        delayed_recall_stream(np.random.default_rng(0), 3, 40, delay=-1)
+
+
+def test_recall_is_learned_within_the_truncation_and_ignore_targets_are_skipped():
+    torch.manual_seed(0)
+    rng = np.random.default_rng(0)
+    model = CharLM(2, hidden=16, cell="lstm", embed_dim=4)
+    # delay 2 inside chunks of 8: learnable; the first 2 steps of every pass have no target (IGNORE)
+    train_lm(model, lambda: recall_chunks(rng, 16, 64, 2, 8), steps=150, lr=1e-2, progress=False, device="cpu")
+    ev = evaluate(model, recall_chunks(np.random.default_rng(1), 16, 100, 2, 100))
+    assert ev.accuracy > 0.95 and ev.count == 16 * 98
+
+
+def test_fit_still_works():
+    model = torch.nn.Linear(2, 1)
+    x, y = torch.randn(32, 2), torch.randn(32, 1)
+    hist = fit(model, lambda step: F.mse_loss(model(x), y), steps=50, lr=0.05, progress=False)
+    assert hist.loss[-1] < hist.loss[0]
+
+
+# --- the chapter's exercise checks: a right answer passes, wrong ones fail with a message -----------------------
+
+def test_check_detach_state(capsys):
+    assert check_detach_state(detach_state)
+    assert not check_detach_state(lambda s: s)
+    assert "attached" in capsys.readouterr().out
+    assert not check_detach_state(lambda s: None if s is None else (torch.zeros_like(s) if isinstance(s, torch.Tensor)
+                                                                      else tuple(torch.zeros_like(t) for t in s)))
+    assert "resets the state" in capsys.readouterr().out
+
+    def in_place(s):
+        return s.detach_() if isinstance(s, torch.Tensor) else s
+    assert not check_detach_state(in_place)
+    assert "in place" in capsys.readouterr().out
+
+    def template(s):
+        raise NotImplementedError("your code here")
+    assert not check_detach_state(template)
+    assert "not implemented" in capsys.readouterr().out
+
+
+def test_check_tbptt_mask(capsys):
+    def right(T, k):
+        t, s = np.indices((T, T))
+        return (s <= t) & (s // k == t // k)
+
+    def full(T, k):
+        t, s = np.indices((T, T))
+        return s <= t
+
+    def window(T, k):
+        t, s = np.indices((T, T))
+        return (s <= t) & (t - s < k)
+
+    assert check_tbptt_mask(right)
+    assert not check_tbptt_mask(full)
+    assert "full BPTT" in capsys.readouterr().out
+    assert not check_tbptt_mask(window)
+    assert "sliding window" in capsys.readouterr().out
+    assert not check_tbptt_mask(lambda T, k: right(T, k).T)
+    assert "transposed" in capsys.readouterr().out
