@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-CHAPTERS = sorted((ROOT / "book").glob("[0-9][0-9]_*.ipynb"))
+CHAPTERS = sorted(p for p in (ROOT / "book").glob("*.ipynb") if re.fullmatch(r"\d\d[a-z]?_\w+\.ipynb", p.name))
 SETUP_CELL = (ROOT / "tests" / "setup_cell.py").read_text().rstrip("\n")
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
 TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
@@ -65,6 +65,15 @@ def test_chapter_asserts_and_has_exercises(path):
                  and "assert" in c.source]
     assert len(solutions) >= 2, "each exercise has a hidden solution cell that asserts its check"
     assert "{cite}" in markdown, "a chapter cites its papers"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_no_bibliography_inside_a_chapter(path):
+    """One bibliography for the book (book/references.md): a second one per page gives duplicate-citation warnings,
+    which fail the -W build."""
+    nb = nbformat.read(path, as_version=4)
+    where = [i for i, cell in enumerate(nb.cells) if "{bibliography}" in cell.source]
+    assert not where, f"{path.name}: cells {where} hold a bibliography directive; cite with {{cite}} and let book/references.md list them"
 
 
 def test_every_chapter_is_in_the_toc_and_every_toc_file_exists():
