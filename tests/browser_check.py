@@ -28,7 +28,10 @@ CHECK_PAGE = """() => {
   const images = [...document.images].filter(img => !(img.complete && img.naturalWidth > 0)).map(img => img.src);
   const math = [...document.querySelectorAll('.math')];
   const rawMath = math.filter(el => !el.querySelector('mjx-container')).map(el => el.textContent.slice(0, 60));
-  const text = document.querySelector('main') ? document.querySelector('main').innerText : document.body.innerText;
+  // TeX left as text in the prose (not in code, outputs or samples, where a LaTeX model's samples belong)
+  const root = (document.querySelector('main') || document.body).cloneNode(true);
+  root.querySelectorAll('pre, code, script, style, .cell_output, .output, .highlight').forEach(el => el.remove());
+  const text = root.textContent;
   const leftovers = (text.match(/\\$\\$|\\\\\\(|\\\\\\[|\\\\begin\\{/g) || []).length;
   const widgetViews = document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]').length;
   const widgetsShown = document.querySelectorAll('.jupyter-widgets').length;
@@ -89,7 +92,7 @@ def check_page(page, url: str, shot: Path, is_chapter: bool) -> list[str]:
 def main(html: Path) -> int:
     pages = sorted(p for p in html.rglob("*.html") if not {"_static", "_sources", "_images"} & set(p.parts)
                    and p.name not in {"search.html", "genindex.html"})
-    chapters = {p for p in pages if p.parent.name == "book" and re.match(r"\d\d_", p.name)}
+    chapters = {p for p in pages if p.parent.name == "book" and re.match(r"\d\d[a-z]?_", p.name)}
     if not chapters:
         print(f"browser check: no chapter pages under {html}; build the book first")
         return 1

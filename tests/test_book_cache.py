@@ -24,6 +24,7 @@ def _executed_copy(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
         cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=f"cell {i}\n")]
         cell.metadata["execution"] = {"iopub.execute_input": "2026-11-26T00:00:00Z"}
     run.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+    run.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {"m1": {}}, "version_major": 2}}
     return run
 
 
@@ -42,6 +43,8 @@ def test_the_build_matches_what_the_tests_executed(tmp_path):
     texts = [o.text for c in merged.cells if c.cell_type == "code" for o in c.outputs]
     assert texts[0] == "cell 0\n" and len(texts) == sum(c.cell_type == "code" for c in source.cells)
     assert record.pk >= 1
+    assert merged.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"] == {"m1": {}}, \
+        "the widget state must reach the book, or its widgets render as nothing"
 
 
 def test_a_changed_chapter_is_not_cached(tmp_path, capsys):

@@ -30,7 +30,9 @@ def with_outputs(source: nbformat.NotebookNode, executed: nbformat.NotebookNode)
         return None
     for s, r in zip(src_code, run_code):
         s.outputs, s.execution_count = r.outputs, r.execution_count
-    source.metadata["language_info"] = executed.metadata.get("language_info", {})
+    for key in ("language_info", "widgets"):  # widgets: the widget state the static HTML renders
+        if key in executed.metadata:
+            source.metadata[key] = executed.metadata[key]
     return source
 
 

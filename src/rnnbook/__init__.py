@@ -10,7 +10,11 @@ Each lecture concept lives in a module of its own name:
 - ``rnnbook.cells``     RNN, LSTM, GRU and MUT1-3 cells written from the lecture's equations; ``StackedRNN``
 - ``rnnbook.gradflow``  Jacobian products, singular values, gradient norms through time
 - ``rnnbook.models``    small PyTorch models: the lecture's computational graphs, ``CharLM``, highway stacks
+- ``rnnbook.interpret`` recording an LSTM's cells and gates, features defined by code, cell search
+- ``rnnbook.caption_bleu`` BLEU for generated captions (sacrebleu underneath)
+- ``rnnbook.grounding`` how much of the attention falls on the object a word names
 - ``rnnbook.train``     the generic training loop (clipping, divergence check)
+- ``rnnbook.claims``    ``report_claims``: a chapter's claims as a table, asserted, and glued for the summary page
 - ``rnnbook.viz``       figures, graph diagrams and widgets (each widget with a static twin)
 - ``rnnbook.exercises`` checks that students' answers call
 """
@@ -21,7 +25,8 @@ import os
 # two notebooks at once) spinning threads slow every process down several times over.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
+from rnnbook.claims import report_claims
 from rnnbook.env import get_device, get_scale, seed_everything, setup
 
 __version__ = "0.1.0"
-__all__ = ["get_device", "get_scale", "seed_everything", "setup", "__version__"]
+__all__ = ["report_claims", "get_device", "get_scale", "seed_everything", "setup", "__version__"]

@@ -2,8 +2,10 @@
 wrong and where, and returns a bool; a template that still raises NotImplementedError gets a reminder, not a crash.
 """
 
-from rnnbook.exercises import charlm, gradflow, lstm, minchar, recurrence, tbptt
+from rnnbook.exercises import (
+    attention, beyond, captioning, charlm, gradflow, interpret, lstm, minchar, recurrence, tbptt,
+)
 from rnnbook.exercises.recurrence import check_multilayer_rnn, check_rnn_step_backward, check_rnn_step_forward
 
-__all__ = ["charlm", "check_multilayer_rnn", "check_rnn_step_backward", "check_rnn_step_forward", "gradflow", "lstm",
+__all__ = ["attention", "beyond", "captioning", "charlm", "interpret", "check_multilayer_rnn", "check_rnn_step_backward", "check_rnn_step_forward", "gradflow", "lstm",
            "minchar", "recurrence", "tbptt"]

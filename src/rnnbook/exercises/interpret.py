@@ -1,0 +1,87 @@
+"""Checks for the interpretable-cells chapter's exercises. Each prints what is wrong, and returns a bool."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from rnnbook.exercises.common import call as _call
+from rnnbook.exercises.common import compare as _compare
+from rnnbook.interpret import c_features, position_in_line
+
+_LINES = ["ab\ncde\n\nf", "\n\nx", "no newline at all", "int main(void) {\n    return 0;\n}\n"]
+_COMMENTS = ["a /* b */ c", "x // y\nz", 'p = "/* no */"; q', "/*/ still */ out", "a/b /* c\n d */ e // f */"]
+
+
+def check_position_in_line(fn: Callable) -> bool:
+    """Check ``fn(text) -> array (len(text),)``: the column of each character, the newline counted on its line."""
+    name = "check_position_in_line"
+    for text in _LINES:
+        ok, got = _call(name, fn, text)
+        if not ok:
+            return False
+        want = position_in_line(text)
+        hints = {"a count that starts at 1: the first character of a line is at position 0": want + 1,
+                 "the newline counted as the first character of the next line: it gets the length of its own line":
+                 np.array([0, *want[:-1]]) if len(want) else want}
+        if not _compare(name, f"the positions for {text!r}", np.asarray(got, dtype=float), want.astype(float),
+                        {k: v.astype(float) for k, v in hints.items()}):
+            return False
+    print(f"{name}: correct.")
+    return True
+
+
+def check_auc(fn: Callable) -> bool:
+    """Check ``fn(scores (T,), labels (T,) bool) -> float``: the area under the ROC curve, ties counted half."""
+    name = "check_auc"
+    rng = np.random.default_rng(0)
+    cases = [(np.array([0.1, 0.4, 0.35, 0.8]), np.array([False, False, True, True])),
+             (np.array([1.0, 1.0, 0.0, 0.0, 1.0]), np.array([True, False, False, True, True])),  # ties
+             (-np.arange(6.0), np.array([True, True, True, False, False, False]))]
+    labels = rng.random(200) < 0.3
+    cases.append((labels + rng.normal(size=200), labels))
+    for scores, labels in cases:
+        from sklearn.metrics import roc_auc_score
+
+        ok, got = _call(name, fn, scores.copy(), labels.copy())
+        if not ok:
+            return False
+        try:
+            got = float(got)
+        except (TypeError, ValueError):
+            print(f"{name}: return one number, got {type(got).__name__}.")
+            return False
+        want = roc_auc_score(labels, scores)
+        if abs(got - want) > 1e-9:
+            print(f"{name}: for scores {np.round(scores[:6], 3).tolist()}... and labels "
+                  f"{labels[:6].astype(int).tolist()}... got {got:.4f}, expected {want:.4f}.")
+            if abs(got - (1 - want)) < 1e-9:
+                print("  hint: that is 1 - AUC: count the pairs where the *positive* scores higher.")
+            return False
+    print(f"{name}: correct.")
+    return True
+
+
+def check_inside_comment(fn: Callable) -> bool:
+    """Check ``fn(text) -> bool array``: inside a C comment, from the character that opens it ('*' of "/*", second
+    '/' of "//") up to, not including, the one that closes it ('/' of "*/", the newline); not inside strings."""
+    name = "check_inside_comment"
+    for text in _COMMENTS:
+        ok, got = _call(name, fn, text)
+        if not ok:
+            return False
+        got = np.asarray(got)
+        want = c_features(text)["comment"]
+        if got.shape != want.shape:
+            print(f"{name}: for {text!r} return one value per character, shape {want.shape}; got {got.shape}.")
+            return False
+        if not np.array_equal(got.astype(bool), want):
+            t = int(np.flatnonzero(got.astype(bool) != want)[0])
+            print(f"{name}: for {text!r}, character {t} ({text[t]!r}) should be "
+                  f"{'inside' if want[t] else 'outside'} a comment.\n  expected: "
+                  + "".join("^" if w else "." for w in want) + "\n  got:      "
+                  + "".join("^" if g else "." for g in got.astype(bool)))
+            return False
+    print(f"{name}: correct.")
+    return True

@@ -1,0 +1,86 @@
+"""Attention maps over images: one panel per generated word (Xu et al.'s figure), and VQA glimpses.
+
+Each has a widget for Jupyter/Colab and a static twin (the same drawing function) for the HTML book.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+
+def _upsample(alpha: np.ndarray, grid: tuple[int, int], size: int) -> np.ndarray:
+    """alpha (L,) on a grid -> (size, size) map, each cell repeated over its pixels, scaled to a maximum of 1."""
+    gh, gw = grid
+    cells = np.asarray(alpha, dtype=np.float64).reshape(gh, gw)
+    up = np.kron(cells, np.ones((size // gh, size // gw)))
+    return up / max(up.max(), 1e-12)
+
+
+def overlay(ax: plt.Axes, image: np.ndarray, alpha: np.ndarray | None, grid: tuple[int, int] = (8, 8),
+            title: str = "") -> None:
+    """Draw ``image`` (3, S, S) with the attention ``alpha`` (L,) as a light veil: bright where the model looks."""
+    img = np.transpose(np.asarray(image), (1, 2, 0))
+    if alpha is not None:
+        veil = _upsample(alpha, grid, img.shape[0])[..., None]
+        img = img * (0.25 + 0.75 * veil) + 0.45 * veil
+    ax.imshow(np.clip(img, 0, 1), interpolation="nearest")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title:
+        ax.set_title(title, fontsize=9)
+
+
+def caption_attention_figure(image: np.ndarray, words: Sequence[str], alphas: np.ndarray,
+                             grid: tuple[int, int] = (8, 8), per_row: int = 8) -> plt.Figure:
+    """The paper's figure: the image, then one panel per generated word with that word's attention over it.
+
+    words: the generated words (up to and including <END>); alphas (T, L) the attention used to emit each word.
+    """
+    words = list(words)
+    if len(alphas) < len(words):
+        raise ValueError(f"need one attention map per word: {len(words)} words, {len(alphas)} maps")
+    n = len(words) + 1
+    rows = (n + per_row - 1) // per_row
+    cols = min(n, per_row)
+    fig, axes = plt.subplots(rows, cols, figsize=(1.45 * cols, 1.6 * rows), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    overlay(axes.flat[0], image, None, grid, "image")
+    for t, w in enumerate(words):
+        overlay(axes.flat[t + 1], image, alphas[t], grid, w)
+    fig.tight_layout()
+    return fig
+
+
+def attention_widget(images: np.ndarray, words: Sequence[Sequence[str]], alphas: np.ndarray,
+                     grid: tuple[int, int] = (8, 8)):
+    """A slider over examples that redraws ``caption_attention_figure`` (its static twin)."""
+    import ipywidgets as widgets
+
+    def show(example: int) -> None:
+        caption_attention_figure(images[example], words[example], alphas[example], grid)
+        plt.show()
+
+    return widgets.interact(show, example=widgets.IntSlider(value=0, min=0, max=len(images) - 1,
+                                                            description="example"))
+
+
+def vqa_attention_figure(images: np.ndarray, questions: Sequence[str], answers: Sequence[str],
+                         truths: Sequence[str], alphas: np.ndarray, grid: tuple[int, int] = (8, 8)) -> plt.Figure:
+    """One column per question: the image, then each glimpse's attention; titles give question, answer and truth.
+
+    alphas (n, K, L): K glimpses per question.
+    """
+    n, K = alphas.shape[:2]
+    fig, axes = plt.subplots(K + 1, n, figsize=(2.1 * n, 2.0 * (K + 1)), squeeze=False)
+    for j in range(n):
+        mark = "✓" if answers[j] == truths[j] else "✗"
+        overlay(axes[0, j], images[j], None, grid)
+        axes[0, j].set_title(f"{questions[j]}\n→ {answers[j]} {mark}", fontsize=7.5)
+        for k in range(K):
+            overlay(axes[k + 1, j], images[j], alphas[j, k], grid, f"glimpse {k + 1}")
+    fig.tight_layout()
+    return fig
