@@ -6,8 +6,8 @@ same number of characters of tiny-shakespeare. Prints a Markdown table.
 Both run in this one process, interleaved in rounds (faithful, twin float64, twin float32, then again), so that a
 machine busy with other work slows all of them alike. Training text: the first 90% of tiny-shakespeare; the
 validation loss is measured on the last 10%. Sampling is switched off (the listing samples 200 characters every
-100 iterations; that is not training). The twin runs with one BLAS thread (its default); the faithful port with
-numpy's default.
+100 iterations; that is not training). The twin runs with one BLAS thread (its default, best on a machine busy with
+other work) and, in a last row, with two (best on a quiet 2-core machine); the faithful port with numpy's default.
 
 Two losses per character are reported:
 - "train": the mean loss of the chunks of the last 10% of characters seen, each measured before the update that
@@ -50,6 +50,8 @@ def main() -> None:
         f"twin B={B}, float64": BatchedMinCharRNN(train, B, learning_rate=args.twin_lr, seed=args.seed),
         f"twin B={B}, float32": BatchedMinCharRNN(train, B, learning_rate=args.twin_lr, dtype=np.float32,
                                                   seed=args.seed),
+        f"twin B={B}, float32, 2 BLAS threads": BatchedMinCharRNN(train, B, learning_rate=args.twin_lr,
+                                                                  dtype=np.float32, seed=args.seed, threads=2),
     }
     seconds: dict[str, list[float]] = {name: [] for name in runs}
     for _ in range(args.rounds):
