@@ -25,7 +25,7 @@ from torch import nn
 
 from rnnbook.data.streams import tbptt_batches
 from rnnbook.env import get_device
-from rnnbook.train import History, check_finite, clip_gradients, make_optimizer
+from rnnbook.train import History, make_optimizer, update
 
 IGNORE = -100
 Chunk = tuple[np.ndarray | torch.Tensor, np.ndarray | torch.Tensor]
@@ -258,12 +258,7 @@ def train_lm(
             continue  # no target in this chunk (e.g. before the first one of a delayed task): only the state moves on
         loss = lm_loss(logits, y)
 
-        value = float(loss.detach())
-        check_finite(value, step, lr, clip_norm, clip_value)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        clip_gradients(model, clip_norm, clip_value)
-        opt.step()
+        value = update(model, opt, loss, step, lr, clip_norm, clip_value)
 
         history.loss.append(value)
         history.tokens += y.numel()

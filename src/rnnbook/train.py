@@ -59,6 +59,21 @@ def check_finite(value: float, step: int, lr: float, clip_norm: float | None, cl
         )
 
 
+def update(model: nn.Module, opt: torch.optim.Optimizer, loss: torch.Tensor, step: int, lr: float,
+           clip_norm: float | None = None, clip_value: float | None = None) -> float:
+    """One update on ``loss``: check that it is finite (else ``DivergenceError``), backpropagate, clip, step.
+
+    Returns the loss as a float. Every training loop of the package goes through here.
+    """
+    value = float(loss.detach())
+    check_finite(value, step, lr, clip_norm, clip_value)
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    clip_gradients(model, clip_norm, clip_value)
+    opt.step()
+    return value
+
+
 def fit(
     model: nn.Module,
     step_loss: Callable[[int], torch.Tensor],
@@ -83,13 +98,7 @@ def fit(
     model.train()
     bar = tqdm(range(steps), desc=desc, disable=not progress, mininterval=1.0)
     for step in bar:
-        loss = step_loss(step)
-        value = float(loss.detach())
-        check_finite(value, step, lr, clip_norm, clip_value)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        clip_gradients(model, clip_norm, clip_value)
-        opt.step()
+        value = update(model, opt, step_loss(step), step, lr, clip_norm, clip_value)
         history.loss.append(value)
         if step % 50 == 0:
             bar.set_postfix(loss=f"{value:.3f}")

@@ -233,7 +233,7 @@ def train_captioner(model: Captioner, images: torch.Tensor, captions: torch.Tens
 
     from tqdm.auto import tqdm
 
-    from rnnbook.train import History, check_finite, clip_gradients
+    from rnnbook.train import History, update
 
     if len(captions) != len(image_idxs):
         raise ValueError(f"train_captioner: captions ({len(captions)}) and image_idxs ({len(image_idxs)}) differ in length")
@@ -249,12 +249,7 @@ def train_captioner(model: Captioner, images: torch.Tensor, captions: torch.Tens
     for step in tqdm(range(steps), desc=desc, disable=not progress, mininterval=1.0):
         b = torch.randint(0, len(captions), (min(batch_size, len(captions)),), generator=gen)
         loss = model.loss(images[image_idxs[b]].to(dev), captions[b].to(dev))
-        value = float(loss.detach())
-        check_finite(value, step, lr, clip_norm, None)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        clip_gradients(model, clip_norm)
-        opt.step()
+        value = update(model, opt, loss, step, lr, clip_norm)
         sched.step()
         history.loss.append(value)
     model.eval()
