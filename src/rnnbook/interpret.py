@@ -305,9 +305,16 @@ class Ranked:
     def best(self) -> float:
         return float(self.scores[0])
 
+    def label(self, k: int = 0) -> str:
+        """The k-th unit's score as a reader reads it: ``r = -0.78``, or ``AUC = 0.07 (lower inside)``."""
+        value = float(self.signed[k])
+        if self.metric == "AUC":
+            return f"AUC = {value:.2f}" + (" (lower inside)" if value < 0.5 else "")
+        return f"{self.metric} = {value:+.2f}"
+
     def __str__(self) -> str:
         kind, l, u = self.names[0]
-        return f"{self.feature}: best {kind}[layer {l + 1}, unit {u}] {self.metric} = {self.signed[0]:+.3f}"
+        return f"{self.feature}: best {kind}[layer {l + 1}, unit {u}], {self.label()}"
 
 
 def is_binary(feature: np.ndarray) -> bool:
