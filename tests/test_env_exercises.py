@@ -67,3 +67,13 @@ def test_backward_and_multilayer_checks(capsys):
     assert check_multilayer_rnn(multilayer_rnn_forward)
     assert not check_multilayer_rnn(lambda x, h0, W: multilayer_rnn_forward(x, h0[:1], W[:1]))
     assert "layer 2 was not applied" in capsys.readouterr().out
+
+
+def test_as_number_accepts_scalars_and_explains_the_rest(capsys):
+    from rnnbook.exercises.common import as_number
+
+    assert as_number("check_x", 1) == 1.0
+    assert as_number("check_x", np.float32(0.5)) == 0.5
+    assert as_number("check_x", np.array(2.5)) == 2.5
+    assert as_number("check_x", (1.0, 2.0), "one number (nats)") is None
+    assert "check_x: return one number (nats), got tuple." in capsys.readouterr().out

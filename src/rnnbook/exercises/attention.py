@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from rnnbook.exercises.common import as_number
 from rnnbook.exercises.common import call as _call
 from rnnbook.exercises.common import compare as _compare
 
@@ -71,10 +72,8 @@ def check_doubly_stochastic(fn: Callable) -> bool:
     ok, got = _call(name, fn, alphas)
     if not ok:
         return False
-    try:
-        got = float(np.asarray(got))
-    except (TypeError, ValueError):
-        print(f"{name}: return one number (a float), got {type(got).__name__}.")
+    got = as_number(name, got, "one number (a float)")
+    if got is None:
         return False
     want = reference_doubly_stochastic(alphas)
     hints = {

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
+from rnnbook.exercises.common import as_number
 from rnnbook.exercises.common import call as _call
 from rnnbook.exercises.common import compare as _compare
 from rnnbook.models.charlm import CharLM, next_char_probs
@@ -45,10 +46,8 @@ def check_evaluate(fn: Callable) -> bool:
     ok, got = _call(name, fn, model, ids, 4, 10)
     if not ok:
         return False
-    try:
-        got = float(got)
-    except (TypeError, ValueError):
-        print(f"{name}: return one number (mean nats per character), got {type(got).__name__}.")
+    got = as_number(name, got, "one number (mean nats per character)")
+    if got is None:
         return False
     want = evaluate_text(model, ids, 4, 10).nats
     if abs(got - want) < 1e-4:

@@ -19,6 +19,17 @@ def call(name: str, fn: Callable, *args: Any) -> tuple[bool, Any]:
     return False, None
 
 
+def as_number(name: str, got: Any, what: str = "one number") -> float | None:
+    """``got`` as a float; or None, after printing what was expected (e.g. a student returned an array)."""
+    for convert in (float, lambda v: float(np.asarray(v))):
+        try:
+            return convert(got)
+        except (TypeError, ValueError):
+            continue
+    print(f"{name}: return {what}, got {type(got).__name__}.")
+    return None
+
+
 def compare(name: str, what: str, got: Any, want: np.ndarray, hints: dict[str, np.ndarray] | None = None) -> bool:
     """True when ``got`` matches ``want``; else print the shape or the largest difference, and any matching hint."""
     got = np.asarray(got)

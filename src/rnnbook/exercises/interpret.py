@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from rnnbook.exercises.common import as_number
 from rnnbook.exercises.common import call as _call
 from rnnbook.exercises.common import compare as _compare
 from rnnbook.interpret import c_features, position_in_line
@@ -47,10 +48,8 @@ def check_auc(fn: Callable) -> bool:
         ok, got = _call(name, fn, scores.copy(), labels.copy())
         if not ok:
             return False
-        try:
-            got = float(got)
-        except (TypeError, ValueError):
-            print(f"{name}: return one number, got {type(got).__name__}.")
+        got = as_number(name, got)
+        if got is None:
             return False
         want = roc_auc_score(labels, scores)
         if abs(got - want) > 1e-9:
