@@ -77,3 +77,13 @@ def test_as_number_accepts_scalars_and_explains_the_rest(capsys):
     assert as_number("check_x", np.array(2.5)) == 2.5
     assert as_number("check_x", (1.0, 2.0), "one number (nats)") is None
     assert "check_x: return one number (nats), got tuple." in capsys.readouterr().out
+
+
+def test_returns_tuple_names_what_was_expected(capsys):
+    from rnnbook.exercises.common import returns_tuple
+
+    assert returns_tuple("check_x", (1, 2), 2, "the pair (a, b)")
+    assert not returns_tuple("check_x", (1, 2, 3), 2, "the pair (a, b)")
+    assert "check_x: return the pair (a, b), got tuple of 3." in capsys.readouterr().out
+    assert not returns_tuple("check_x", [1, 2], 2, "the pair (a, b)")
+    assert "check_x: return the pair (a, b), got list." in capsys.readouterr().out

@@ -10,6 +10,7 @@ import numpy as np
 
 from rnnbook.exercises.common import as_number
 from rnnbook.exercises.common import call as _call
+from rnnbook.exercises.common import returns_tuple as _returns_tuple
 from rnnbook.exercises.common import compare as _compare
 
 
@@ -38,8 +39,7 @@ def check_soft_attention(fn: Callable) -> bool:
     ok, out = _call(name, fn, a, h, W_a, W_h, b, w)
     if not ok:
         return False
-    if not isinstance(out, tuple) or len(out) != 2:
-        print(f"{name}: return the pair (z, alpha).")
+    if not _returns_tuple(name, out, 2, "the pair (z, alpha)"):
         return False
     z, alpha = out
     z_want, alpha_want = reference_soft_attention(a, h, W_a, W_h, b, w)
@@ -112,8 +112,7 @@ def check_peak_in_mask(fn: Callable) -> bool:
         ok, out = _call(name, fn, alpha, inside)
         if not ok:
             return False
-        if not isinstance(out, tuple) or len(out) != 2:
-            print(f"{name}: return the pair (mass, peak).")
+        if not _returns_tuple(name, out, 2, "the pair (mass, peak)"):
             return False
         mass, peak = float(out[0]), bool(out[1])
         want_mass, want_peak = float(alpha[inside].sum()), bool(inside[int(np.argmax(alpha))])
@@ -179,8 +178,7 @@ def check_glimpse(fn: Callable) -> bool:
     ok, out = _call(name, fn, a, u, W_a, W_h, b, w, W_v, b_v)
     if not ok:
         return False
-    if not isinstance(out, tuple) or len(out) != 2:
-        print(f"{name}: return the pair (u_next, alpha).")
+    if not _returns_tuple(name, out, 2, "the pair (u_next, alpha)"):
         return False
     u_next, alpha = out
     u_want, alpha_want = reference_glimpse(a, u, W_a, W_h, b, w, W_v, b_v)

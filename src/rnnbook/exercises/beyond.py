@@ -10,6 +10,7 @@ import torch
 
 from rnnbook.data.translation import number_to_words
 from rnnbook.exercises.common import call as _call
+from rnnbook.exercises.common import returns_tuple as _returns_tuple
 from rnnbook.exercises.common import compare as _compare
 from rnnbook.models.seq2seq import attend
 from rnnbook.models.transformer import causal_attention, causal_mask
@@ -47,8 +48,7 @@ def check_attend(fn: Callable) -> bool:
     ok, out = _call(name, fn, scores, values, mask)
     if not ok:
         return False
-    if not isinstance(out, tuple) or len(out) != 2:
-        print(f"{name}: return the pair (context, weights).")
+    if not _returns_tuple(name, out, 2, "the pair (context, weights)"):
         return False
     context, weights = (np.asarray(torch.as_tensor(o).detach()) for o in out)
     want_c, want_w = (o.numpy() for o in attend(scores, values, mask))

@@ -10,6 +10,7 @@ from collections.abc import Callable
 import numpy as np
 
 from rnnbook.exercises.common import call as _call
+from rnnbook.exercises.common import returns_tuple as _returns_tuple
 from rnnbook.exercises.common import compare as _compare
 from rnnbook.numpy_nn.captioning import temporal_softmax_loss, word_embedding_backward, word_embedding_forward
 
@@ -49,8 +50,7 @@ def check_temporal_softmax_loss(fn: Callable) -> bool:
     ok, out = _call(name, fn, x, y, mask)
     if not ok:
         return False
-    if not isinstance(out, tuple) or len(out) != 2:
-        print(f"{name}: return (loss, dx), got {type(out).__name__}")
+    if not _returns_tuple(name, out, 2, "(loss, dx)"):
         return False
     loss, dx = out
     if not np.isscalar(loss) and np.shape(loss) != ():

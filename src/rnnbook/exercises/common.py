@@ -19,6 +19,14 @@ def call(name: str, fn: Callable, *args: Any) -> tuple[bool, Any]:
     return False, None
 
 
+def returns_tuple(name: str, out: Any, n: int, what: str) -> bool:
+    """True when ``out`` is a tuple of ``n`` items; else print ``what`` the function should return."""
+    if isinstance(out, tuple) and len(out) == n:
+        return True
+    print(f"{name}: return {what}, got {type(out).__name__}" + (f" of {len(out)}." if isinstance(out, tuple) else "."))
+    return False
+
+
 def as_number(name: str, got: Any, what: str = "one number") -> float | None:
     """``got`` as a float; or None, after printing what was expected (e.g. a student returned an array)."""
     for convert in (float, lambda v: float(np.asarray(v))):

@@ -9,6 +9,7 @@ from collections.abc import Callable
 import numpy as np
 
 from rnnbook.exercises.common import call as _call
+from rnnbook.exercises.common import returns_tuple as _returns_tuple
 from rnnbook.exercises.common import compare as _compare
 from rnnbook.numpy_nn.lstm import lstm_step_backward, lstm_step_forward, sigmoid
 
@@ -69,8 +70,7 @@ def check_lstm_step_backward(fn: Callable) -> bool:
     ok, out = _call(name, fn, dnext_h, dnext_c, cache)
     if not ok:
         return False
-    if not isinstance(out, tuple) or len(out) != 6:
-        print(f"{name}: return the tuple (dx, dprev_h, dprev_c, dWx, dWh, db).")
+    if not _returns_tuple(name, out, 6, "the tuple (dx, dprev_h, dprev_c, dWx, dWh, db)"):
         return False
     want = lstm_step_backward(dnext_h, dnext_c, cache)
     # the usual slip: forgetting that dnext_h reaches c_t through h_t = o * tanh(c_t)

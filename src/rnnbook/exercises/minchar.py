@@ -9,6 +9,7 @@ from collections.abc import Callable
 import numpy as np
 
 from rnnbook.exercises.common import call as _call
+from rnnbook.exercises.common import returns_tuple as _returns_tuple
 from rnnbook.exercises.common import compare as _compare
 from rnnbook.minchar import Params
 from rnnbook.minchar_batched import batched_lossFun
@@ -93,8 +94,7 @@ def check_batched_forward_loss(fn: Callable) -> bool:
     ok, out = _call(name, fn, inputs, targets, hprev.copy(), params)
     if not ok:
         return False
-    if not isinstance(out, tuple) or len(out) != 2:
-        print(f"{name}: return the pair (loss, h_last).")
+    if not _returns_tuple(name, out, 2, "the pair (loss, h_last)"):
         return False
     loss, h_last = out
     want = batched_lossFun(inputs, targets, hprev, params)

@@ -11,6 +11,7 @@ from collections.abc import Callable
 import numpy as np
 
 from rnnbook.exercises.common import call as _call
+from rnnbook.exercises.common import returns_tuple as _returns_tuple
 from rnnbook.exercises.common import compare as _compare
 from rnnbook.numpy_nn import multilayer_rnn_forward, rnn_step_backward, rnn_step_forward
 
@@ -51,8 +52,7 @@ def check_rnn_step_backward(fn: Callable) -> bool:
     ok, out = _call(name, fn, dnext_h, cache)
     if not ok:
         return False
-    if not isinstance(out, tuple) or len(out) != 5:
-        print(f"{name}: return the tuple (dx, dprev_h, dWx, dWh, db).")
+    if not _returns_tuple(name, out, 5, "the tuple (dx, dprev_h, dWx, dWh, db)"):
         return False
     want = rnn_step_backward(dnext_h, cache)
     results = [_compare(name, n, g, w) for n, g, w in zip(("dx", "dprev_h", "dWx", "dWh", "db"), out, want)]

@@ -8,6 +8,7 @@ import numpy as np
 import torch
 
 from rnnbook.exercises.common import call as _call
+from rnnbook.exercises.common import returns_tuple as _returns_tuple
 from rnnbook.tbptt import gradient_mask
 
 
@@ -47,8 +48,7 @@ def check_detach_state(fn: Callable) -> bool:
     ok, out = _call(name, fn, (h, c))
     if not ok:
         return False
-    if not isinstance(out, tuple) or len(out) != 2:
-        print(f"{name}: for an LSTM state (h, c) return a tuple of two detached tensors, got {type(out).__name__}.")
+    if not _returns_tuple(name, out, 2, "a tuple of two detached tensors for an LSTM state (h, c)"):
         return False
     pairs = enumerate(zip(out, (h, c)))
     if not all(_detached_like(name, f"element {i} of the (h, c) state", o, s) for i, (o, s) in pairs):
