@@ -40,7 +40,12 @@ def read_text(path: str | Path) -> str:
 
 
 def c_header_files() -> list[Path]:
-    """The C headers shipped with CPython and numpy, sorted (the same list on every run)."""
+    """The C headers shipped with CPython and numpy: CPython's first, then numpy's, each sorted by relative path.
+
+    The order depends on the Python and numpy versions only, never on where they are installed (sorting the
+    absolute paths put numpy's headers first in a virtual environment under /check and last under /work, which
+    moved the validation split onto other text).
+    """
     roots = [Path(sysconfig.get_paths()["include"])]
     try:
         import numpy
@@ -48,7 +53,10 @@ def c_header_files() -> list[Path]:
         roots.append(Path(numpy.get_include()))
     except ImportError:  # pragma: no cover - numpy is a dependency
         pass
-    files = sorted({p for root in roots if root.is_dir() for p in root.rglob("*.h")})
+    files: list[Path] = []
+    for root in roots:
+        if root.is_dir():
+            files += sorted(root.rglob("*.h"), key=lambda p: p.relative_to(root).as_posix())
     if not files:
         raise FileNotFoundError(f"no C headers found under {[str(r) for r in roots]}")
     return files
