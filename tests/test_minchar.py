@@ -12,7 +12,9 @@ import pytest
 import rnnbook.minchar as minchar
 from rnnbook.data import load_text
 from rnnbook.minchar import MinCharRNN, Params, forward, init_params, lossFun, main, sample
-from rnnbook.minchar_batched import BatchedMinCharRNN, batched_lossFun, blas_threads, loss_per_char, params_to
+from rnnbook.minchar_batched import (
+    BatchedMinCharRNN, Workspace, batched_lossFun, blas_threads, loss_per_char, params_to,
+)
 from rnnbook.numpy_nn.gradcheck import eval_numerical_gradient, rel_error
 
 LISTING = Path(__file__).with_name("minchar_listing.py")
@@ -245,6 +247,35 @@ def test_twin_loss_is_the_mean_over_streams_of_lossFun():
     assert got32[1].dtype == np.float32 and got32[0] == pytest.approx(got[0], rel=1e-5)
     for k in range(1, 6):
         np.testing.assert_allclose(got32[k], got[k], rtol=1e-3, atol=1e-4)
+
+
+def test_a_reused_workspace_gives_what_a_fresh_one_gives():
+    # the workspace's buffers are overwritten by each call: nothing of one chunk may leak into the next
+    rng = np.random.default_rng(7)
+    H, V, T, B = 8, 5, 6, 3
+    params = Params(rng.standard_normal((H, V)), rng.standard_normal((H, H)) * 0.4, rng.standard_normal((V, H)),
+                    rng.standard_normal((H, 1)) * 0.1, rng.standard_normal((V, 1)) * 0.1)
+    work = Workspace(T, B, H, V)
+    for _ in range(3):
+        inputs, targets = rng.integers(0, V, (T, B)), rng.integers(0, V, (T, B))
+        hprev = rng.standard_normal((B, H)) * 0.5
+        reused = batched_lossFun(inputs, targets, hprev, params, work=work)
+        fresh = batched_lossFun(inputs, targets, hprev, params)
+        assert reused[0] == fresh[0]
+        for a, b in zip(reused[1:], fresh[1:]):
+            np.testing.assert_array_equal(a, b)
+    assert not work.onehot.any()
+    # a workspace of another shape is not used (and not broken)
+    other = batched_lossFun(inputs[:4], targets[:4], hprev, params, work=work)
+    np.testing.assert_array_equal(other[1], batched_lossFun(inputs[:4], targets[:4], hprev, params)[1])
+
+
+def test_twin_lossFun_rejects_wrong_shapes_clearly():
+    params = Params(np.zeros((4, 3)), np.zeros((4, 4)), np.zeros((3, 4)), np.zeros((4, 1)), np.zeros((3, 1)))
+    with pytest.raises(ValueError, match=r"hprev must be \(B, H\) = \(2, 4\)"):
+        batched_lossFun(np.zeros((5, 2), int), np.zeros((5, 2), int), np.zeros((4, 2)), params)
+    with pytest.raises(ValueError, match=r"\(T, B\) int arrays"):
+        batched_lossFun(np.zeros(5, int), np.zeros(5, int), np.zeros((1, 4)), params)
 
 
 def test_twin_streams_read_equal_stretches_of_the_text():
