@@ -14,37 +14,39 @@ mean cross-entropy in nats per character over the whole validation split.
 - recipe: ``rnnbook.tbptt.train_lm`` as in chapter 4: contiguous streams with the state carried across chunks of
   32 characters (truncated BPTT), batch 64, Adam at 1.2e-2 with a 2 % warm-up and a linear decay to zero over the
   time budget, gradient norm clipped to 1; an LSTM with 224 units reading 32-dimensional character embeddings.
-  Chapter 4 uses 128 units (embedding = hidden) for its shorter budget. For 90 s on 2 CPU cores this was the best of a
-  small sweep (validation nats/char, one run each, about +-0.02 between runs): 128 units 1.616; 192 units 1.589, with
-  a 48-d embedding 1.569; 256 units with a 32-d embedding 1.565; 224 units, 32-d embedding, lr 1.2e-2 1.548. Two
-  layers (1.688), a GRU (1.648), batch 32 or 96, or lr 2e-2 did worse. A narrow embedding makes each update cheaper
+  Chapter 4 uses 128 units (embedding = hidden) for its shorter budget. A narrow embedding makes each update cheaper
   (the input product shrinks from 4H x H to 4H x 32), so more updates fit into the budget.
 
+Sweep behind the recipe (90 s on 2 CPU cores, validation nats/char, one run each; seeds alone move it by about 0.02).
+With the OpenMP default (idle threads spin briefly before sleeping), about 38 ms per update: 224 units 1.527 (seed 1:
+1.506); 256 units 1.516; 288 units 1.525; 224 units at lr 1.6e-2 1.538. An earlier sweep ran with
+OMP_WAIT_POLICY=PASSIVE (idle threads sleep at once; about 60 ms per update, since the two threads wake each other
+at every small product): 128 units 1.616; 192 units 1.589, with a 48-d embedding 1.569; 256 units with a 32-d
+embedding 1.565; 224 units with a 32-d embedding 1.548-1.586. There two layers (1.688), a GRU (1.648), batch 32 or
+96, lr 2e-2, a forget-gate bias of 1 (1.638), Adam betas (0.9, 0.99) or clipping at 5 did not help.
+
 Target (issue 4): the recipe reaches <= 1.55 nats/char in 90 s on 2 CPU cores and beats the baseline by >= 0.05.
-Wall-clock results depend on the machine and on what else runs on it; the load average is printed beside them.
+Wall-clock results depend on the machine and on what else runs on it: run it alone, with the OpenMP default. The
+load average and the wait policy are printed beside the results; on a machine shared with other work,
+OMP_WAIT_POLICY=PASSIVE keeps the threads from fighting, at the price above.
 """
 
 from __future__ import annotations
 
+import argparse
+import math
 import os
+import time
 
-# Before torch loads: idle OpenMP threads sleep instead of spinning. On a shared machine spinning threads slow every
-# process down many times over (measured: 5-15 ms per small LSTM update with this, 400-800 ms without).
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
 
-import argparse  # noqa: E402
-import math  # noqa: E402
-import time  # noqa: E402
-
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
-from torch import nn  # noqa: E402
-
-from rnnbook.data import Vocab, load_text, tbptt_batches, train_val_split  # noqa: E402
-from rnnbook.env import get_device, seed_everything  # noqa: E402
-from rnnbook.models.charlm import CharLM  # noqa: E402
-from rnnbook.tbptt import evaluate, evaluate_text, text_stream, train_lm  # noqa: E402
+from rnnbook.data import Vocab, load_text, tbptt_batches, train_val_split
+from rnnbook.env import get_device, seed_everything
+from rnnbook.models.charlm import CharLM
+from rnnbook.tbptt import evaluate, evaluate_text, text_stream, train_lm
 
 RECIPE = dict(hidden=224, embed_dim=32, batch=64, k=32, lr=1.2e-2, warmup=0.02, schedule="linear", clip_norm=1.0)
 BASELINE = dict(hidden=256, batch=64, seq=64, lr=3e-3, clip_norm=1.0)
@@ -111,7 +113,8 @@ def main() -> None:
     vocab = Vocab.from_text(text)
     train_ids, val_ids = train_val_split(vocab.encode(text), 0.9)
     load_before = os.getloadavg()
-    print(f"device {device}, {torch.get_num_threads()} threads, budget {args.budget:.0f} s each, "
+    print(f"device {device}, {torch.get_num_threads()} threads, OMP_WAIT_POLICY="
+          f"{os.environ.get('OMP_WAIT_POLICY', '(OpenMP default)')}, budget {args.budget:.0f} s each, "
           f"load average {load_before[0]:.1f}")
 
     rows = {}

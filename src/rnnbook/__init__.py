@@ -19,12 +19,6 @@ Each lecture concept lives in a module of its own name:
 - ``rnnbook.exercises`` checks that students' answers call
 """
 
-import os
-
-# Before torch loads: idle OpenMP threads sleep instead of spinning. On a machine shared with other work (a CI runner,
-# two notebooks at once) spinning threads slow every process down several times over.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
 from rnnbook.claims import report_claims
 from rnnbook.env import get_device, get_scale, seed_everything, setup
 
