@@ -350,16 +350,27 @@ def test_check_jacobian_product(capsys):
     assert "not implemented" in capsys.readouterr().out
 
 
-def test_check_clip_by_norm(capsys):
-    assert ex.check_clip_by_norm(_solution_clip)
-    assert not ex.check_clip_by_norm(lambda gs, m: [np.clip(g, -m, m) for g in gs])
-    assert "value clipping" in capsys.readouterr().out
-    assert not ex.check_clip_by_norm(lambda gs, m: [g * min(1.0, m / np.linalg.norm(g)) for g in gs])
+def test_check_clip_by_global_norm(capsys):
+    # the one clipping check, called by the exercises of chapters 2 and 6
+    from rnnbook.exercises.clipping import check_clip_by_global_norm as check
+
+    def guarded(grads, c):  # chapter 2's solution: a zero gradient is left alone
+        norm = np.sqrt(sum((g ** 2).sum() for g in grads))
+        return [g * min(1.0, c / norm) for g in grads] if norm > 0 else grads
+
+    assert check(_solution_clip) and "correct" in capsys.readouterr().out
+    assert check(guarded) and "correct" in capsys.readouterr().out
+    assert not check(lambda gs, m: [np.clip(g, -m, m) for g in gs])
+    out = capsys.readouterr().out
+    assert "value clipping" in out and "element-wise" in out
+    assert not check(lambda gs, m: [g * min(1.0, m / np.linalg.norm(g)) for g in gs])
     assert "its own norm" in capsys.readouterr().out
     total = lambda gs: np.sqrt(sum(float((g**2).sum()) for g in gs))  # noqa: E731
-    assert not ex.check_clip_by_norm(lambda gs, m: [g * m / total(gs) for g in gs])
+    assert not check(lambda gs, m: [g * m / total(gs) for g in gs])
     assert "always rescaled" in capsys.readouterr().out
-    assert not ex.check_clip_by_norm(_template)
+    assert not check(lambda gs, m: gs[:1])
+    assert "one clipped array per gradient" in capsys.readouterr().out
+    assert not check(_template)
 
 
 def test_check_set_forget_bias(capsys):

@@ -357,20 +357,6 @@ def test_check_softmax_temperature(capsys):
     assert not check_softmax_temperature(todo) and "not implemented" in capsys.readouterr().out
 
 
-def test_check_clip_by_global_norm(capsys):
-    from rnnbook.exercises.minchar import check_clip_by_global_norm
-
-    def right(grads, c):
-        norm = np.sqrt(sum((g ** 2).sum() for g in grads))
-        return [g * min(1.0, c / norm) for g in grads]
-
-    assert check_clip_by_global_norm(right) and "correct" in capsys.readouterr().out
-    assert not check_clip_by_global_norm(lambda grads, c: [np.clip(g, -c, c) for g in grads])
-    assert "element-wise" in capsys.readouterr().out
-    assert not check_clip_by_global_norm(lambda grads, c: [g * min(1.0, c / np.linalg.norm(g)) for g in grads])
-    assert "its own norm" in capsys.readouterr().out
-
-
 def test_check_batched_forward_loss(capsys):
     from rnnbook.exercises.minchar import check_batched_forward_loss
 

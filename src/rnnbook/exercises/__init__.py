@@ -3,9 +3,9 @@ wrong and where, and returns a bool; a template that still raises NotImplemented
 """
 
 from rnnbook.exercises import (
-    attention, beyond, captioning, charlm, gradflow, interpret, lstm, minchar, recurrence, tbptt,
+    attention, beyond, captioning, charlm, clipping, gradflow, interpret, lstm, minchar, recurrence, tbptt,
 )
 from rnnbook.exercises.recurrence import check_multilayer_rnn, check_rnn_step_backward, check_rnn_step_forward
 
-__all__ = ["attention", "beyond", "captioning", "charlm", "interpret", "check_multilayer_rnn", "check_rnn_step_backward", "check_rnn_step_forward", "gradflow", "lstm",
+__all__ = ["attention", "beyond", "captioning", "charlm", "clipping", "interpret", "check_multilayer_rnn", "check_rnn_step_backward", "check_rnn_step_forward", "gradflow", "lstm",
            "minchar", "recurrence", "tbptt"]

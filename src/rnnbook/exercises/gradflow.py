@@ -52,38 +52,6 @@ def _shifted(Whh: np.ndarray, h: np.ndarray) -> np.ndarray:
     return P
 
 
-def check_clip_by_norm(fn: Callable) -> bool:
-    """Check ``fn(grads, max_norm) -> clipped`` (lists of arrays): scale all by max_norm / ||g|| when ||g|| > max_norm.
-
-    ||g|| is the global norm over every array: sqrt(sum of all squared entries).
-    """
-    name = "check_clip_by_norm"
-    rng = np.random.default_rng(11)
-    big = [rng.standard_normal((3, 4)) * 5, rng.standard_normal(4) * 5, rng.standard_normal((2, 2)) * 5]
-    small = [g / 100 for g in big]
-    for label, grads, max_norm in (("gradients larger than max_norm", big, 1.0),
-                                   ("gradients smaller than max_norm", small, 1.0)):
-        ok, got = _call(name, fn, [g.copy() for g in grads], max_norm)
-        if not ok:
-            return False
-        if not isinstance(got, (list, tuple)) or len(got) != len(grads):
-            print(f"{name}: return a list with one clipped array per gradient ({len(grads)}), got {type(got).__name__}.")
-            return False
-        total = np.sqrt(sum(float(np.sum(g**2)) for g in grads))
-        scale = min(1.0, max_norm / total)
-        for k, (g_got, g) in enumerate(zip(got, grads)):
-            hints = {
-                "each array clipped by its own norm (use the global norm over all arrays)":
-                    g * min(1.0, max_norm / np.linalg.norm(g)),
-                "element-wise value clipping (np.clip), which changes the direction": np.clip(g, -max_norm, max_norm),
-                "the gradient always rescaled to max_norm (leave small gradients unchanged)": g * max_norm / total,
-            }
-            if not _compare(name, f"array {k} ({label})", np.asarray(g_got, dtype=float), g * scale, hints):
-                return False
-    print(f"{name}: correct.")
-    return True
-
-
 def check_set_forget_bias(fn: Callable) -> bool:
     """Check ``fn(lstm, value)``: afterwards every layer's forget gate has total bias ``value``, nothing else changed.
 

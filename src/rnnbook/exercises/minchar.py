@@ -49,35 +49,6 @@ def check_softmax_temperature(fn: Callable) -> bool:
     return True
 
 
-def _clip_by_norm(grads, max_norm):
-    norm = np.sqrt(sum(float(np.sum(g * g)) for g in grads))
-    scale = min(1.0, max_norm / norm) if norm > 0 else 1.0
-    return [g * scale for g in grads]
-
-
-def check_clip_by_global_norm(fn: Callable) -> bool:
-    """Check ``fn(grads, max_norm) -> clipped``: every gradient scaled by min(1, max_norm / ||all grads||)."""
-    name = "check_clip_by_global_norm"
-    rng = np.random.default_rng(1)
-    grads = [rng.standard_normal((4, 3)) * 3, rng.standard_normal((4, 1)) * 3]
-    for max_norm in (5.0, 100.0):
-        originals = [g.copy() for g in grads]
-        ok, got = _call(name, fn, [g.copy() for g in grads], max_norm)
-        if not ok:
-            return False
-        if not isinstance(got, (list, tuple)) or len(got) != len(grads):
-            print(f"{name}: return a list with one clipped array per gradient ({len(grads)} here).")
-            return False
-        want = _clip_by_norm(originals, max_norm)
-        for i, (g, w) in enumerate(zip(got, want)):
-            hints = {"each gradient clipped by its own norm": _clip_by_norm([originals[i]], max_norm)[0],
-                     "element-wise clipping to [-max_norm, max_norm]": np.clip(originals[i], -max_norm, max_norm)}
-            if not _compare(name, f"gradient {i} (max_norm={max_norm})", g, w, hints):
-                return False
-    print(f"{name}: correct.")
-    return True
-
-
 def check_batched_forward_loss(fn: Callable) -> bool:
     """Check ``fn(inputs, targets, hprev, params) -> (loss, h_last)`` for B row-major streams.
 
@@ -118,4 +89,4 @@ def check_batched_forward_loss(fn: Callable) -> bool:
     return True
 
 
-__all__ = ["check_batched_forward_loss", "check_clip_by_global_norm", "check_softmax_temperature"]
+__all__ = ["check_batched_forward_loss", "check_softmax_temperature"]
