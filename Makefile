@@ -9,10 +9,7 @@ PY     := $(VENV)/bin/python
 # The data mirror: ../shared/data beside the checkout when it exists (CI, course machines).
 RNNBOOK_DATA ?= $(shell [ -d ../shared/data ] && cd ../shared/data && pwd)
 export RNNBOOK_DATA
-# Two pytest-xdist workers on a 2-core runner: one BLAS/OpenMP thread each, or the threads fight (5-10x slower).
-OMP_NUM_THREADS ?= 1
-MKL_NUM_THREADS ?= 1
-export OMP_NUM_THREADS MKL_NUM_THREADS
+# Threads: conftest.py gives every test process (and the notebook kernels it starts) one sleeping OpenMP/BLAS thread.
 WIDGET_JS := _build/static/widgets/html-manager/dist/embed-amd.js
 
 .PHONY: test book venv clean

@@ -7,14 +7,15 @@ import socket
 import time
 from pathlib import Path
 
-# Tests run as two pytest-xdist workers on a 2-core machine, each starting notebook kernels: one OpenMP/BLAS thread
-# per process, sleeping when idle, or the threads fight and chapters run 5-10x slower. `make test` exports the thread
-# counts too; these defaults cover a plain `pytest` (kernels inherit this environment).
-for _name, _value in (("OMP_NUM_THREADS", "1"), ("MKL_NUM_THREADS", "1"), ("OMP_WAIT_POLICY", "PASSIVE")):
-    os.environ.setdefault(_name, _value)
-
 import nbformat
 import pytest
+
+# Tests run as two pytest-xdist workers on a 2-core machine, each starting notebook kernels: one OpenMP/BLAS thread
+# per process, sleeping when idle, or the threads fight and chapters run 5-10x slower. This is the one place that
+# sets it, for `make test` and a plain `pytest` alike (kernels inherit this environment); a value already in the
+# environment wins.
+for _name, _value in (("OMP_NUM_THREADS", "1"), ("MKL_NUM_THREADS", "1"), ("OMP_WAIT_POLICY", "PASSIVE")):
+    os.environ.setdefault(_name, _value)
 
 ROOT = Path(__file__).resolve().parent
 EXECUTED = ROOT / "_build" / "executed"
