@@ -135,8 +135,9 @@ def batched_lossFun(inputs: np.ndarray, targets: np.ndarray, hprev: np.ndarray, 
     # forward pass: only the recurrence is a loop
     hs = work.hs
     hs[0] = hprev
+    xflat, tflat = inputs.reshape(T * B), targets.reshape(T * B)
     xWb = work.xWb.reshape(T, B, H)
-    np.take(Wxh.T + bh.T, inputs.reshape(T * B), axis=0, out=work.xWb)  # row x_t of (Wxh^T + bh^T): Wxh x_t + bh
+    np.take(Wxh.T + bh.T, xflat, axis=0, out=work.xWb)  # row x_t of (Wxh^T + bh^T): Wxh x_t + bh
     WhhT = Whh.T
     for t in range(T):
         a = hs[t + 1]
@@ -151,7 +152,6 @@ def batched_lossFun(inputs: np.ndarray, targets: np.ndarray, hprev: np.ndarray, 
     ps = np.exp(ys, out=ys)
     ps /= ps.sum(axis=1, keepdims=True)
     rows = np.arange(T * B)
-    tflat = targets.reshape(T * B)
     loss = float(-np.log(ps[rows, tflat]).sum()) / B
     # backward pass
     dy = ps
@@ -175,9 +175,9 @@ def batched_lossFun(inputs: np.ndarray, targets: np.ndarray, hprev: np.ndarray, 
     dr_flat = dhraw.reshape(T * B, H)
     dbh = dr_flat.sum(axis=0)[:, None]
     onehot = work.onehot
-    onehot[rows, inputs.reshape(T * B)] = 1
+    onehot[rows, xflat] = 1
     dWxh = dr_flat.T @ onehot
-    onehot[rows, inputs.reshape(T * B)] = 0  # clean for the next call
+    onehot[rows, xflat] = 0  # clean for the next call
     dWhh = dr_flat.T @ hs[:-1].reshape(T * B, H)
     grads = [dWxh, dWhh, dWhy, dbh, dby]
     if clip is not None:

@@ -10,10 +10,6 @@ from rnnbook.exercises.common import call as _call
 from rnnbook.exercises.common import compare as _compare
 
 
-def _global_norm(grads) -> float:
-    return float(np.sqrt(sum(float(np.sum(g * g)) for g in grads)))
-
-
 def check_clip_by_global_norm(fn: Callable) -> bool:
     """Check ``fn(grads, max_norm) -> clipped`` (lists of arrays): every array scaled by min(1, max_norm / ||g||).
 
@@ -34,7 +30,7 @@ def check_clip_by_global_norm(fn: Callable) -> bool:
         if not isinstance(got, (list, tuple)) or len(got) != len(grads):
             print(f"{name}: return a list with one clipped array per gradient ({len(grads)}), got {type(got).__name__}.")
             return False
-        total = _global_norm(grads)
+        total = np.sqrt(sum(float(np.sum(g * g)) for g in grads))  # the global norm
         scale = min(1.0, max_norm / total)
         for k, (g_got, g) in enumerate(zip(got, grads)):
             hints = {
