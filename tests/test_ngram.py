@@ -132,6 +132,14 @@ def test_a_character_seen_only_in_validation_gets_a_finite_loss(order):
     assert first[5] == first.min() and first[5] < first[:5].min()
 
 
+def test_refitting_forgets_the_old_counts_and_lists_are_accepted():
+    a, b = _markov_text(800, 4, seed=2), _markov_text(800, 4, seed=3)
+    model = NGramLM(3, 4).fit(a).fit(b)
+    fresh = NGramLM(3, 4).fit(b.tolist())
+    np.testing.assert_array_equal(model.log_probs(a), fresh.log_probs(a.tolist()))
+    assert model.evaluate(a[:50].tolist()).nats == fresh.evaluate(a[:50]).nats
+
+
 def test_errors():
     with pytest.raises(ValueError, match="overflows"):
         NGramLM(12, 98)

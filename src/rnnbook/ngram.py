@@ -112,8 +112,6 @@ class NGramLM:
     def _contexts(self, ids: np.ndarray) -> np.ndarray:
         n = self.order - 1
         padded = np.concatenate([np.full(n, -1, dtype=np.int64), ids])
-        if n == 0:
-            return np.zeros((len(ids), 0), dtype=np.int64)
         return np.lib.stride_tricks.sliding_window_view(padded, n)[: len(ids)]
 
     def _check_ids(self, ids: np.ndarray, name: str) -> np.ndarray:
