@@ -140,6 +140,14 @@ def test_refitting_forgets_the_old_counts_and_lists_are_accepted():
     assert model.evaluate(a[:50].tolist()).nats == fresh.evaluate(a[:50]).nats
 
 
+def test_the_smallest_valid_inputs_and_the_int64_key_limit():
+    model = NGramLM(3, 2).fit(np.array([0, 1, 1]))  # two symbols, exactly `order` ids
+    assert model.evaluate(np.array([1, 0])).count == 1  # one context and one target
+    NGramLM(2, 2**31 - 1)  # 2 * log2(V) just below 62 bits: keys up to V^2 < 2^62 fit in int64
+    with pytest.raises(ValueError, match="overflows"):
+        NGramLM(2, 2**31)  # exactly 62 bits: refused
+
+
 def test_errors():
     with pytest.raises(ValueError, match="overflows"):
         NGramLM(12, 98)
