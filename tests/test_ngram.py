@@ -148,6 +148,15 @@ def test_the_smallest_valid_inputs_and_the_int64_key_limit():
         NGramLM(2, 2**31)  # exactly 62 bits: refused
 
 
+@pytest.mark.parametrize("order", [2, 4])
+def test_next_probs_at_the_start_of_a_text_sees_no_character_before_it(order):
+    ids = _markov_text(2000, 5)
+    model = NGramLM(order, 5).fit(ids)
+    val = _markov_text(10, 5, seed=4)
+    for t in range(1, order):  # fewer than order - 1 characters of context: the rest is "no character", not id 0
+        assert math.log(model.next_probs(val[:t])[val[t]]) == pytest.approx(model.log_probs(val)[t - 1], rel=1e-12)
+
+
 def test_errors():
     with pytest.raises(ValueError, match="overflows"):
         NGramLM(12, 98)

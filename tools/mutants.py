@@ -4,7 +4,7 @@
 
 Every mutant changes one thing in the module's code (docstrings and error-message strings are left alone):
 an arithmetic operator (+ -, * /, // /, % *, ** *), a comparison (< <=, > >=, == !=, is / is not), `and`/`or`,
-a unary minus or `not` dropped, a number constant changed (0 -> 1, n -> n + 1, x -> x * 1.1), True/False swapped,
+a unary minus or `not` dropped, a number constant changed (0 -> 1, n -> n + 1, x -> x * 1.1, 0.0 -> 1.0), True/False swapped,
 `maximum`/`minimum` (and `max`/`min`) swapped, or one statement replaced by `pass`. For each, the test file runs in a
 forked process that has the mutated module in place of the real one (imports are paid once, in the parent). A mutant
 is *killed* when a test fails or the run exceeds the timeout, and *survives* when every test passes. Prints the score
@@ -72,7 +72,7 @@ def mutants(source: str) -> list[tuple[int, str, str]]:
             changes.append((f"drop {type(node.op).__name__}", None))  # replaced by its operand below
         if isinstance(node, ast.Constant) and type(node.value) in (int, float, bool):
             v = node.value
-            new_value = (not v) if isinstance(v, bool) else (1 if v == 0 else v + 1) if isinstance(v, int) else v * 1.1
+            new_value = (not v) if isinstance(v, bool) else (1 if v == 0 else v + 1) if isinstance(v, int) else (v * 1.1 if v else 1.0)
             changes.append((f"constant {v!r} -> {new_value!r}", lambda n, nv=new_value: setattr(n, "value", nv)))
         if isinstance(node, ast.Attribute) and node.attr in NAMES:
             changes.append((f".{node.attr} -> .{NAMES[node.attr]}",
@@ -148,6 +148,7 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds per mutant (a hang counts as killed)")
     parser.add_argument("--sample", type=int, default=0, help="test only this many mutants, drawn at random")
     parser.add_argument("--seed", type=int, default=0, help="the seed of that draw")
+    parser.add_argument("--shard", default="0/1", help="i/n: run only every n-th mutant from the i-th (parallel runs)")
     args = parser.parse_args()
     path = Path(args.module).resolve()
     parts = path.relative_to(Path("src").resolve()).with_suffix("").parts
@@ -161,7 +162,10 @@ def main() -> None:
         import random
 
         all_mutants = sorted(random.Random(args.seed).sample(all_mutants, args.sample))
-    print(f"{module_name}: {len(all_mutants)} mutants{' (a sample)' if args.sample else ''}, tests {args.tests}")
+    shard, shards = (int(x) for x in args.shard.split("/"))
+    all_mutants = all_mutants[shard::shards]
+    print(f"{module_name}: {len(all_mutants)} mutants{' (a sample)' if args.sample else ''}, tests {args.tests}",
+          flush=True)
     assert run_one(module_name, source, args.tests, args.timeout) == "survived", "the tests fail on the real module"
     survivors, counts = [], {"killed": 0, "survived": 0, "timeout": 0}
     for k, (line, description, text) in enumerate(all_mutants, 1):
