@@ -176,6 +176,9 @@ def test_errors():
     with pytest.raises(ValueError, match="context_ids"):
         model.next_probs(np.array([7]))
     with pytest.raises(ValueError, match="integer ids"):
+        model.next_probs(np.array([1.5]))
+    np.testing.assert_array_equal(model.next_probs(np.array([])), model.next_probs([]))  # an empty prime is fine
+    with pytest.raises(ValueError, match="integer ids"):
         model.fit(np.array([0.5, 1.0, 2.0]))
     with pytest.raises(ValueError, match="at least 2 ids"):
         model.evaluate(np.array([1]))
