@@ -26,7 +26,7 @@ class Ch02(TypedDict):
 
 class Ch03(TypedDict):
     """Truncated BPTT. ``cost_ks``: chunk lengths whose memory and time one update costs (full: up to 1,024 steps,
-    about 0.1 GB kept for backward on CPU); ``carry_steps``: updates of the carry-the-state versus reset comparison;
+    150 MB kept for backward, 0.95 GB peak RSS for the whole process, measured on CPU); ``carry_steps``: updates of the carry-the-state versus reset comparison;
     ``recall_steps``, ``recall_ks``, ``delays``: the delayed-recall grid (full: longer training, more k and d)."""
     cost_ks: tuple[int, ...]
     carry_steps: int
@@ -38,7 +38,7 @@ class Ch03(TypedDict):
 class Ch04(TypedDict):
     """The character-level LSTM language model on tiny-shakespeare (and the LaTeX and C corpora with
     ``small_batch``/``small_steps``). Full: two layers of 512 units with dropout, 12,000 updates of 64 x 128
-    characters, the size at which a char-LSTM clearly beats every n-gram on this corpus."""
+    characters, a budget meant to take the LSTM well past every n-gram (not measured on a GPU)."""
     hidden: int
     layers: int
     dropout: float
