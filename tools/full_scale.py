@@ -147,8 +147,8 @@ def run_chapter(path: Path, cell_timeout: int | None, out_dir: Path) -> Result:
     if result.rss_gb is None:
         result.rss_gb = peak[0] or None
     result.claims, result.numbers = glued_claims(nb, chapter)
-    if result.status == "ok" and not all(result.claims.values()):
-        result.status = "claims fail"
+    if result.status in ("ok", "error") and result.claims and not all(result.claims.values()):
+        result.status = "claims fail"  # report_claims raised, or a chapter went on past a claim that failed
     out_dir.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, out_dir / path.name)
     return result
