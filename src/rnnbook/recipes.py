@@ -26,7 +26,8 @@ class Ch02(TypedDict):
 
 class Ch03(TypedDict):
     """Truncated BPTT. ``cost_ks``: chunk lengths whose memory and time one update costs (full: up to 1,024 steps,
-    150 MB kept for backward, 0.95 GB peak RSS for the whole process, measured on CPU); ``carry_steps``: updates of the carry-the-state versus reset comparison;
+    149 MB kept for backward; the whole chapter peaked at 1.2 GB of RAM on CPU); ``carry_steps``: updates of the
+    carry-the-state versus reset comparison;
     ``recall_steps``, ``recall_ks``, ``delays``: the delayed-recall grid (full: longer training, more k and d).
     The full grid stops at k = 16: with k = 32 the chapter's 64-unit LSTM did not learn d = 16 (accuracy 0.50
     after 1,000, 2,000 and 4,000 updates, measured on CPU), so the chapter's claim "learned for d <= k/2" would
