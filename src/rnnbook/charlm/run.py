@@ -22,8 +22,8 @@ import torch
 import rnnbook
 from rnnbook.charlm import ddp
 from rnnbook.charlm.checkpoint import CharLMError, read_checkpoint, write_checkpoint
-from rnnbook.data.text import Vocab, read_text
 from rnnbook.data.streams import train_val_split
+from rnnbook.data.text import Vocab, read_text
 from rnnbook.env import get_device, seed_everything
 from rnnbook.models.charlm import CELLS, CharLM
 from rnnbook.tbptt import Evaluation, evaluate, evaluate_text, text_stream, train_lm
@@ -130,9 +130,9 @@ def _val_stream(val_ids: np.ndarray):
     return text_stream(val_ids, batch, VAL_LEN)
 
 
-def train(input: str | Path | None = None, out: str | Path = "charlm-run", *, resume: bool = False,
+def train(path: str | Path | None = None, out: str | Path = "charlm-run", *, resume: bool = False,
           device: str | None = None, progress: bool = True, **settings) -> Run:
-    """Train a CharLM on the text file ``input``, writing checkpoints to ``out``: ``python -m rnnbook.charlm train``.
+    """Train a CharLM on the text file ``path``, writing checkpoints to ``out``: ``python -m rnnbook.charlm train``.
 
     ``settings`` are the fields of ``Settings`` (``hidden=``, ``steps=``, ``minutes=`` ...). ``resume=True``
     continues the run in ``out`` from ``out/last.pt`` exactly where it stopped (weights, optimizer, schedule, RNG,
@@ -150,12 +150,12 @@ def train(input: str | Path | None = None, out: str | Path = "charlm-run", *, re
     if world.size > 1 and device.startswith("cuda"):
         device = f"cuda:{world.local_rank}"
     try:
-        return _train(input, out, resume, device, progress, given, world)
+        return _train(path, out, resume, device, progress, given, world)
     finally:
         ddp.stop(world)
 
 
-def _train(input, out: Path, resume: bool, device: str, progress: bool, given: dict, world: ddp.World) -> Run:
+def _train(path, out: Path, resume: bool, device: str, progress: bool, given: dict, world: ddp.World) -> Run:
     from tqdm.auto import tqdm
 
     last, best_path = out / "last.pt", out / "best.pt"
@@ -171,10 +171,10 @@ def _train(input, out: Path, resume: bool, device: str, progress: bool, given: d
         for name in ("steps", "minutes"):
             if name in given:
                 setattr(s, name, given[name])
-        input = input or meta["input"]
+        path = path or meta["input"]
     else:
         s = Settings(**given)
-        if input is None:
+        if path is None:
             raise CharLMError("train needs an INPUT text file (or --resume DIR to continue a run)")
         if last.exists():
             raise CharLMError(f"{out} already holds a run ({last}); continue it with --resume {out}, "
@@ -187,16 +187,16 @@ def _train(input, out: Path, resume: bool, device: str, progress: bool, given: d
     if world.main:
         _writable(out)
 
-    text = read_corpus(input)
+    text = read_corpus(path)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     if ckpt is not None:
         if digest != ckpt["meta"]["text_sha256"]:
-            raise CharLMError(f"{input} is not the text this run was trained on (its sha256 differs); "
+            raise CharLMError(f"{path} is not the text this run was trained on (its sha256 differs); "
                               f"resume with the same file as before ({ckpt['meta']['input']})")
         vocab = Vocab(ckpt["meta"]["vocab"])
     else:
         vocab = Vocab.from_text(text)
-    train_ids, val_ids = split(text, vocab, s, str(input))
+    train_ids, val_ids = split(text, vocab, s, str(path))
 
     seed_everything(s.seed)
     net = _build(vocab, s).to(device)
@@ -226,16 +226,17 @@ def _train(input, out: Path, resume: bool, device: str, progress: bool, given: d
     val_stream = _val_stream(val_ids)
     clock = ddp.clock(seconds0, world, device)
 
-    bar = tqdm(total=s.steps, initial=start, desc=f"{Path(input).name}", unit="upd", dynamic_ncols=True,
+    bar = tqdm(total=s.steps, initial=start, desc=Path(path).name, unit="upd", dynamic_ncols=True,
                disable=not (progress and world.main), mininterval=0.5)
     t_session, chars_session = time.perf_counter(), 0
     where = {"step": start, "state": state, "saved": start if ckpt is not None else -1}
     smooth = losses[-1] if losses else None
 
     def meta_now(step: int, seconds: float) -> dict:
-        return dict(rnnbook=rnnbook.__version__, vocab="".join(vocab.itos), settings=asdict(s), input=str(input),
-                    text_sha256=digest, losses=losses[:step], val=[[st, e.nats, e.accuracy, e.count] for st, e in val],
-                    best=list(best), seconds=seconds, world_size=world.size)
+        return dict(rnnbook=rnnbook.__version__, vocab="".join(vocab.itos), settings=asdict(s),
+                    input=str(Path(path).resolve()), text_sha256=digest, losses=losses[:step],
+                    val=[[st, e.nats, e.accuracy, e.count] for st, e in val], best=list(best), seconds=seconds,
+                    world_size=world.size)
 
     def checkpoint(step: int, state) -> None:
         nonlocal best
