@@ -31,7 +31,7 @@ def parser() -> argparse.ArgumentParser:
                             ("batch", int, "contiguous rows per update (all processes together)"),
                             ("lr", float, "peak Adam learning rate (2 %% warm-up, then linear decay to 0)"),
                             ("clip", float, "gradient norm clipping"),
-                            ("eval_every", int, "updates between validations and checkpoints"),
+                            ("eval_every", int, "updates between validations and checkpoints (at most 2 minutes apart)"),
                             ("seed", int, "seed of every generator")]:
         t.add_argument(f"--{name.replace('_', '-')}", dest=name, type=typ,
                        help=f"{what} ({getattr(DEFAULTS, name)})")

@@ -4,8 +4,8 @@
 read as ``batch`` contiguous rows in chunks of ``k`` characters with the LSTM's state carried between them
 (``rnnbook.tbptt.train_lm``), Adam with a 2 % warm-up and a linear decay to zero, gradient norm clipped to 1. The
 default size (224 units reading 32-dimensional embeddings) is the one ``benchmarks/charlm_recipe.py`` measured as
-the best use of a CPU's minutes. Every ``eval_every`` updates and at the end it measures the validation loss and
-writes ``DIR/last.pt`` (and ``DIR/best.pt`` when the validation loss is the lowest so far).
+the best use of a CPU's minutes. Every ``eval_every`` updates (or ``EVAL_SECONDS`` of training, whichever comes
+first) and at the end it measures the validation loss and writes ``DIR/last.pt`` (and ``DIR/best.pt`` when the validation loss is the lowest so far).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from rnnbook.tbptt import Evaluation, evaluate, evaluate_text, text_stream, trai
 from rnnbook.train import make_optimizer
 
 VAL_BATCH, VAL_LEN = 16, 256  # validation: up to 16 rows read in chunks of 256 characters, state carried
+EVAL_SECONDS = 120.0  # on a slow machine, validate (and write last.pt) at least this often
 
 
 @dataclass
@@ -229,7 +230,7 @@ def _train(path, out: Path, resume: bool, device: str, progress: bool, given: di
     bar = tqdm(total=s.steps, initial=start, desc=Path(path).name, unit="upd", dynamic_ncols=True,
                disable=not (progress and world.main), mininterval=0.5)
     t_session, chars_session = time.perf_counter(), 0
-    where = {"step": start, "state": state, "saved": start if ckpt is not None else -1}
+    where = {"step": start, "state": state, "saved": start if ckpt is not None else -1, "saved_at": seconds0}
     smooth = losses[-1] if losses else None
 
     def meta_now(step: int, seconds: float) -> dict:
@@ -242,7 +243,7 @@ def _train(path, out: Path, resume: bool, device: str, progress: bool, given: di
         nonlocal best
         whole = ddp.gather_rows(state, world)  # every process takes part; the first one writes
         seconds = clock()
-        where["saved"] = step
+        where["saved"], where["saved_at"] = step, seconds
         if not world.main:
             return
         result = evaluate(net, val_stream, device=device)
@@ -272,7 +273,7 @@ def _train(path, out: Path, resume: bool, device: str, progress: bool, given: di
         bar.update(1)
         if step % 10 == 0:
             bar.set_postfix_str(f"loss {smooth:.3f}, {chars_per_s():,.0f} chars/s", refresh=False)
-        if step % s.eval_every == 0:
+        if step % s.eval_every == 0 or clock() - where["saved_at"] >= EVAL_SECONDS:
             checkpoint(step, state)
 
     try:
