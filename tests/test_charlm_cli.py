@@ -161,12 +161,33 @@ def test_resume_is_exact(text_file, tmp_path, monkeypatch):
     assert other.losses[20:] != whole.losses[20:]
 
 
+def test_time_budget_follows_the_clock(text_file, tmp_path):
+    """train_lm's clock hook: a clock that advances one second per reading stops a 5-second budget after 5 updates,
+    and the learning rate follows that clock (linear decay: 1 - t/5 after a warm-up of 0)."""
+    from rnnbook.data import Vocab
+    from rnnbook.tbptt import text_stream, train_lm
+
+    text = text_file.read_text()
+    vocab = Vocab.from_text(text)
+    ticks, lrs = iter(range(100)), []
+    model = CharLM(len(vocab), hidden=16)
+    opt = torch.optim.Adam(model.parameters(), lr=0.01)
+    hist = train_lm(model, text_stream(vocab.encode(text), 4, 8), time_budget=5, lr=0.01, optimizer=opt,
+                    schedule="linear", clock=lambda: float(next(ticks)), progress=False, device="cpu",
+                    on_update=lambda step, h, state: lrs.append(opt.param_groups[0]["lr"]))
+    assert hist.steps == 5 and len(hist.loss) == 5
+    np.testing.assert_allclose(lrs, [0.01 * (1 - t / 5) for t in range(5)])
+    run = train(text_file, tmp_path / "run", minutes=0.01, progress=False, device="cpu", **TINY)  # 0.6 s
+    assert run.steps >= 1 and meta(tmp_path / "run" / "last.pt")["settings"]["minutes"] == 0.01
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
+@pytest.mark.skipif(not torch.distributed.is_available(), reason="this torch build has no torch.distributed")
 def test_two_processes_match_one(text_file, tmp_path):
     """torchrun, two CPU processes on Gloo, each reading 4 of the 8 rows: the loss curve of one process with the
     whole batch, to float tolerance (gradients are averaged in another order)."""
