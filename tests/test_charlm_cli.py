@@ -107,6 +107,16 @@ def test_sample_command(run_dir, capsys):
     assert greedy[0] == greedy[1]  # top-1 leaves nothing to chance
 
 
+def test_samples_start_after_a_passage_of_training_text(run_dir, text_file):
+    """The model reads a passage of its training text (ending at a line break) before the prime, not zeros."""
+    from rnnbook.charlm.run import context
+
+    text = text_file.read_text()
+    ctx = meta(run_dir / "best.pt")["context"]
+    assert 200 <= len(ctx) <= 256 and ctx.endswith("\n") and ctx in text[: int(0.9 * len(text))]
+    assert context("xab\n\ncd\nef", 3) == "b\n\n" and context("ab\ncd", 9) == "ab\n" and context("abc", 2) == "bc"
+
+
 def test_eval_command(run_dir, text_file, tmp_path, capsys):
     """Lower loss on text like the training text than on the same characters shuffled; the three units agree."""
     shuffled = tmp_path / "shuffled.txt"

@@ -31,6 +31,7 @@ from rnnbook.train import make_optimizer
 
 VAL_BATCH, VAL_LEN = 16, 256  # validation: up to 16 rows read in chunks of 256 characters, state carried
 EVAL_SECONDS = 120.0  # on a slow machine, validate (and write last.pt) at least this often
+CONTEXT = 256  # characters of training text a sample reads before its prime (see ``context``)
 
 
 @dataclass
@@ -109,6 +110,22 @@ def split(text: str, vocab: Vocab, s: Settings, source: str) -> tuple[np.ndarray
                           f"{s.batch} rows of at least {s.k + 1} characters each, the rest to validate). "
                           "Use a longer text, or a smaller --batch or --k.")
     return train_ids, val_ids
+
+
+def context(train_text: str, n: int = CONTEXT) -> str:
+    """Up to ``n`` characters of the training text ending at its last paragraph break (else line break, else its end).
+
+    A sample reads them before its prime. Zeros are a state the model hardly knows: with the state carried from chunk
+    to chunk, training starts from zeros only once per pass over the text, and after a few passes a model primed
+    from zeros with "ROMEO:" wrote "NjuU;qKqWqv&p&XV..." for dozens of characters. After this passage it starts at
+    the beginning of a paragraph, in a state like those it was trained in.
+    """
+    end = len(train_text)
+    for brk in ("\n\n", "\n"):
+        if (i := train_text.rfind(brk)) >= 0:
+            end = i + len(brk)
+            break
+    return train_text[max(0, end - n):end]
 
 
 def _build(vocab: Vocab, s: Settings) -> CharLM:
@@ -198,6 +215,7 @@ def _train(path, out: Path, resume: bool, device: str, progress: bool, given: di
     else:
         vocab = Vocab.from_text(text)
     train_ids, val_ids = split(text, vocab, s, str(path))
+    warm = context(text[:len(train_ids)])
 
     seed_everything(s.seed)
     net = _build(vocab, s).to(device)
@@ -237,7 +255,7 @@ def _train(path, out: Path, resume: bool, device: str, progress: bool, given: di
         return dict(rnnbook=rnnbook.__version__, vocab="".join(vocab.itos), settings=asdict(s),
                     input=str(Path(path).resolve()), text_sha256=digest, losses=losses[:step],
                     val=[[st, e.nats, e.accuracy, e.count] for st, e in val], best=list(best), seconds=seconds,
-                    world_size=world.size)
+                    world_size=world.size, context=warm)
 
     def checkpoint(step: int, state) -> None:
         nonlocal best
@@ -315,7 +333,8 @@ def load(out: str | Path, which: str = "best", device: str = "cpu") -> tuple[Cha
 
 def sample(out: str | Path, prime: str = "\n", length: int = 500, temperature: float = 0.8, top_k: int | None = None,
            seed: int | None = 0, which: str = "best", device: str = "cpu") -> str:
-    """``prime`` followed by ``length`` characters drawn from the model of the run in ``out``."""
+    """``prime`` followed by ``length`` characters drawn from the model of the run in ``out``, which reads the
+    run's ``context`` (a passage of its training text) and then ``prime`` before it writes."""
     if not prime:
         raise CharLMError("--prime must hold at least one character (the model needs something to read first)")
     if length < 0:
@@ -324,13 +343,15 @@ def sample(out: str | Path, prime: str = "\n", length: int = 500, temperature: f
         raise CharLMError(f"--temperature must be > 0, got {temperature}; use e.g. 0.1 for near-greedy sampling")
     if top_k is not None and top_k < 1:
         raise CharLMError(f"--top-k must be >= 1, got {top_k}")
-    net, vocab, _ = load(out, which, device)
+    net, vocab, ckpt = load(out, which, device)
     unseen = sorted(set(prime) - set(vocab.itos))
     if unseen:
         names = ", ".join(f"{c!r} (U+{ord(c):04X})" for c in unseen)
         raise CharLMError(f"the prime holds {len(unseen)} character(s) the model never saw in training: {names}. "
                           f"Its vocabulary has {len(vocab)} characters: {''.join(vocab.itos)!r}")
-    return net.sample(vocab, prime, length, temperature=temperature, top_k=top_k, seed=seed)
+    generator = torch.Generator().manual_seed(seed) if seed is not None else None
+    ids = net.sample_ids(vocab.encode(ckpt["meta"].get("context", "") + prime), length, temperature, top_k, generator)
+    return prime + vocab.decode(ids)
 
 
 def evaluate_file(out: str | Path, path: str | Path, which: str = "best", skip_unknown: bool = False,
