@@ -34,13 +34,13 @@ def _layout(kind: str, T: int) -> tuple[list[bool], list[bool], list[str]]:
 def _box(ax: Axes, x: float, y: float, color: str, label: str) -> None:
     ax.add_patch(FancyBboxPatch((x - 0.3, y - 0.25), 0.6, 0.5, boxstyle="round,pad=0.02",
                                 facecolor=color, edgecolor="black", linewidth=1))
-    ax.text(x, y, label, ha="center", va="center", fontsize=11)
+    ax.text(x, y, label, ha="center", va="center", fontsize=12)
 
 
 def _arrow(ax: Axes, start: tuple[float, float], end: tuple[float, float], label: str | None = None) -> None:
     ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=10, linewidth=1))
     if label:
-        ax.text((start[0] + end[0]) / 2, (start[1] + end[1]) / 2 + 0.12, label, ha="center", fontsize=11, color="#555")
+        ax.text((start[0] + end[0]) / 2, (start[1] + end[1]) / 2 + 0.12, label, ha="center", fontsize=12, color="#444")
 
 
 def draw_graph(kind: str, T: int = 4, ax: Axes | None = None, show_weights: bool = True) -> Axes:

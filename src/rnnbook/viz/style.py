@@ -17,7 +17,7 @@ from cycler import cycler
 
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 GOOD, BAD, NEUTRAL = "#0072B2", "#D55E00", "#333333"
-COLUMN_PX = 860        # the article column of the book at a 1280 px wide window (book/_ext/static/rnnbook/book.css)
+COLUMN_PX = 800        # the article column at a 1280 px wide window (book/_ext/static/rnnbook/book.css)
 BODY_PX = 16.0         # the body font of the book
 MIN_TEXT_PX = 0.8 * BODY_PX
 DPI = 100              # what the inline backend renders at (figure.dpi)
