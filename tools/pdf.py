@@ -1,0 +1,106 @@
+"""Print the book to one PDF: the single-page HTML build, printed by headless Chromium once MathJax has typeset.
+
+    python tools/pdf.py [_build/singlehtml] [_build/pdf/rnn-book.pdf]      (what `make pdf` runs)
+
+Why this route: `jupyter-book build --builder singlehtml` re-uses the execution cache (it executes nothing again)
+and renders every output as the HTML book does (tables, figures, widgets' static HTML), math through MathJax, and
+the bibliography; Chromium is already what the browser check uses. (The LaTeX route would need a TeX installation
+of about a gigabyte and renders HTML outputs, the tables among them, poorly.)
+
+Print styles (below) drop the sidebars, the header and the buttons, keep hidden cells (setup, solutions) closed,
+keep figures and tables whole on a page, and wrap long output lines instead of cutting them.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import re
+import sys
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+
+PRINT_CSS = """
+@page { size: A4; margin: 16mm 14mm 18mm 14mm; }
+@media print {
+  .bd-header, .bd-sidebar-primary, .bd-sidebar-secondary, .bd-header-article, .prev-next-area, .bd-footer,
+  .bd-footer-article, .header-article-items, .headerlink, .copybtn, .toggle-button, button, .skip-link,
+  #pst-back-to-top, .search-button, .theme-switch-button { display: none !important; }
+  .bd-page-width, .bd-main, .bd-content, .bd-article-container, .bd-article { max-width: none !important;
+    width: auto !important; padding: 0 !important; margin: 0 !important; }
+  body { font-size: 10.5pt; }
+  pre { white-space: pre-wrap !important; overflow-wrap: anywhere; font-size: 8.5pt !important; }
+  img, figure, table, .cell_output .output.text_html { break-inside: avoid; page-break-inside: avoid; }
+  img { max-width: 100% !important; }
+  h1, h2, h3 { break-after: avoid; page-break-after: avoid; }
+  main section > h1 { break-before: page; page-break-before: always; }
+  a { color: inherit; text-decoration: none; }
+}
+"""
+
+
+def serve(directory: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(directory)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}"
+
+
+def page_count(pdf: Path) -> int:
+    """The number of pages: Chromium writes one ``/Type /Page`` object per page."""
+    return len(re.findall(rb"/Type\s*/Page(?!s)", pdf.read_bytes()))
+
+
+def main(site: Path, out: Path) -> int:
+    from playwright.sync_api import sync_playwright
+
+    index = site / "index.html"
+    if not index.is_file():
+        print(f"pdf: no {index}; build it first: jupyter-book build --builder singlehtml .")
+        return 1
+    out.parent.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    server, base = serve(site)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": 1100, "height": 1400})
+        # offline, like the browser check: any request to another host is refused
+        page.route("**/*", lambda route: route.continue_() if urlparse(route.request.url).hostname
+                   in ("127.0.0.1", "localhost") else route.abort())
+        page.goto(f"{base}/index.html", wait_until="load", timeout=120_000)
+        page.wait_for_function("() => !window.MathJax || !window.MathJax.startup || window.MathJax.startup.promise",
+                               timeout=60_000)
+        page.evaluate("() => window.MathJax && window.MathJax.startup ? window.MathJax.startup.promise : null")
+        page.evaluate("() => { document.documentElement.dataset.theme = 'light'; }")
+        page.wait_for_timeout(2000)  # widgets' static HTML
+        page.add_style_tag(content=PRINT_CSS)
+        page.emulate_media(media="print")
+        math = page.evaluate("() => [document.querySelectorAll('.math').length,"
+                             " document.querySelectorAll('mjx-container').length]")
+        page.pdf(path=str(out), format="A4", print_background=True, prefer_css_page_size=True,
+                 display_header_footer=True, header_template="<span></span>",
+                 footer_template='<div style="font-size:8pt;width:100%;text-align:center">'
+                                 '<span class="pageNumber"></span> / <span class="totalPages"></span></div>')
+        browser.close()
+    server.shutdown()
+    pages = page_count(out)
+    print(f"pdf: {out} ({pages} pages, {out.stat().st_size / 2**20:.1f} MB, {math[1]} typeset math of {math[0]}, "
+          f"{time.perf_counter() - start:.0f} s)")
+    if math[0] and math[1] < math[0]:
+        print("pdf: some math was not typeset")
+        return 1
+    return 0 if pages > 1 else 1
+
+
+if __name__ == "__main__":
+    args = sys.argv[1:]
+    sys.exit(main(Path(args[0]) if args else ROOT / "_build" / "singlehtml",
+                  Path(args[1]) if len(args) > 1 else ROOT / "_build" / "pdf" / "rnn-book.pdf"))
