@@ -214,13 +214,11 @@ def check_page(page, url: str, shots: Path, is_chapter: bool) -> dict[str, list[
     return found
 
 
-def main(html: Path) -> int:
+def run(html: Path) -> tuple[list[Path], set[Path], dict[str, dict[str, list[str]]], Counter, Counter]:
+    """Open every page; returns (pages, chapters, failures by page, defects per check, pages failing per check)."""
     pages = sorted(p for p in html.rglob("*.html") if not {"_static", "_sources", "_images"} & set(p.parts)
                    and p.name not in {"search.html", "genindex.html"})
     chapters = {p for p in pages if p.parent.name == "book" and re.match(r"\d\d[a-z]?_", p.name)}
-    if not chapters:
-        print(f"browser check: no chapter pages under {html}; build the book first")
-        return 1
     shots = html.parent / "screenshots"
     shots.mkdir(exist_ok=True)
     server, base = serve(html)
@@ -258,6 +256,15 @@ def main(html: Path) -> int:
             page.close()
         browser.close()
     server.shutdown()
+    return pages, chapters, failures, totals, pages_failing
+
+
+def main(html: Path) -> int:
+    if not any(p.parent.name == "book" and re.match(r"\d\d[a-z]?_", p.name) for p in html.rglob("*.html")):
+        print(f"browser check: no chapter pages under {html}; build the book first")
+        return 1
+    pages, chapters, failures, totals, pages_failing = run(html)
+    shots = html.parent / "screenshots"
     for rel, found in failures.items():
         print(f"FAIL {rel}")
         for problems in found.values():
