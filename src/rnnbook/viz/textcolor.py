@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-_BOX = ("font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 12px; line-height: 1.5; "
+_BOX = ("font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 13px; line-height: 1.5; "
         "white-space: pre-wrap; color: #111; background: #fff; border: 1px solid #ddd; border-radius: 4px; padding: 6px 8px; margin: 2px 0 10px 0")
 
 
@@ -44,7 +44,7 @@ def activation_html(text: str, values: Sequence[float] | np.ndarray, title: str 
     for ch, v in zip(text, scaled):
         shown = " \n" if ch == "\n" else html.escape(ch)
         parts.append(f'<span style="background-color: {activation_color(v)}">{shown}</span>')
-    head = f'<div style="font-size: 12px; opacity: 0.8; margin-top: 4px">{html.escape(title)}</div>' if title else ""
+    head = f'<div style="font-size: 13px; opacity: 0.85; margin-top: 4px">{html.escape(title)}</div>' if title else ""
     return f'{head}<div style="{_BOX}">{"".join(parts)}</div>'
 
 
