@@ -19,7 +19,7 @@ def samples_html(samples: dict[str, str], prime: str = "") -> str:
     for label, text in samples.items():
         head, tail = (text[: len(prime)], text[len(prime):]) if prime and text.startswith(prime) else ("", text)
         parts.append(f'<div style="font-size: 13px; opacity: 0.85; margin-top: 4px">{html.escape(label)}</div>'
-                     f'<div style="{_BOX}"><span style="color: #666">{html.escape(head)}</span>'
+                     f'<div class="rnnbook-sample" style="{_BOX}"><span style="color: #666">{html.escape(head)}</span>'
                      f'<span style="color: #111">{html.escape(tail)}</span></div>')
     return "".join(parts)
 

@@ -75,8 +75,10 @@ class Table:
     def _repr_html_(self) -> str:
         def cell(tag: str, text: str, j: int) -> str:
             style = _CELL + ("text-align:right;" if self.numeric[j] else "text-align:left;")
-            style += _MONO if (j in self.mono and tag == "td") else ""
-            return f'<{tag} style="{style}">{html.escape(text)}</{tag}>'
+            sample = j in self.mono and tag == "td"  # model text (samples, code): shown as is, in a fixed-width font
+            style += _MONO if sample else ""
+            cls = ' class="rnnbook-sample"' if sample else ""
+            return f'<{tag}{cls} style="{style}">{html.escape(text)}</{tag}>'
 
         head = "".join(cell("th", c, j) for j, c in enumerate(self.columns))
         body = "".join("<tr>" + "".join(cell("td", t, j) for j, t in enumerate(row)) + "</tr>" for row in self.cells)

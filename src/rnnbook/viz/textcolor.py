@@ -45,7 +45,7 @@ def activation_html(text: str, values: Sequence[float] | np.ndarray, title: str 
         shown = " \n" if ch == "\n" else html.escape(ch)
         parts.append(f'<span style="background-color: {activation_color(v)}">{shown}</span>')
     head = f'<div style="font-size: 13px; opacity: 0.85; margin-top: 4px">{html.escape(title)}</div>' if title else ""
-    return f'{head}<div style="{_BOX}">{"".join(parts)}</div>'
+    return f'{head}<div class="rnnbook-sample" style="{_BOX}">{"".join(parts)}</div>'
 
 
 def cells_html(rec, cells: Sequence[tuple[str, int, int]], start: int = 0, length: int = 600,
