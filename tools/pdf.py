@@ -45,11 +45,23 @@ PRINT_CSS = """
 
 
 def serve(directory: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
+    """Serve the single-page build. Its page is book/intro.html (the root document), but Sphinx writes the links to
+    _static/ and _images/ as if it were at the top: a path that does not exist is looked up one folder higher."""
+
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def log_message(self, *args) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(directory)))
+        def translate_path(self, path: str) -> str:
+            root = directory.resolve()
+            local = Path(super().translate_path(path)).resolve()
+            parts = local.relative_to(root).parts if local.is_relative_to(root) else ()
+            if not local.exists() and len(parts) > 1:
+                return str(root.joinpath(*parts[1:]))
+            return str(local)
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                             functools.partial(Quiet, directory=str(directory.resolve())))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, f"http://127.0.0.1:{server.server_address[1]}"
 
@@ -62,7 +74,7 @@ def page_count(pdf: Path) -> int:
 def main(site: Path, out: Path) -> int:
     from playwright.sync_api import sync_playwright
 
-    index = site / "index.html"
+    index = site / "book" / "intro.html"  # the root document (index.html only redirects to it)
     if not index.is_file():
         print(f"pdf: no {index}; build it first: jupyter-book build --builder singlehtml .")
         return 1
@@ -75,7 +87,12 @@ def main(site: Path, out: Path) -> int:
         # offline, like the browser check: any request to another host is refused
         page.route("**/*", lambda route: route.continue_() if urlparse(route.request.url).hostname
                    in ("127.0.0.1", "localhost") else route.abort())
-        page.goto(f"{base}/index.html", wait_until="load", timeout=120_000)
+        failed: list[str] = []
+        page.on("requestfailed", lambda req: req.url.endswith("searchindex.js") or failed.append(req.url))
+        # searchindex.js: the search of the HTML book, which the single page does not have (nor need)
+        page.on("response", lambda r: r.status >= 400 and not r.url.endswith("searchindex.js")
+                and failed.append(f"{r.status} {r.url}"))
+        page.goto(f"{base}/book/intro.html", wait_until="load", timeout=120_000)
         page.wait_for_function("() => !window.MathJax || !window.MathJax.startup || window.MathJax.startup.promise",
                                timeout=60_000)
         page.evaluate("() => window.MathJax && window.MathJax.startup ? window.MathJax.startup.promise : null")
@@ -85,6 +102,7 @@ def main(site: Path, out: Path) -> int:
         page.emulate_media(media="print")
         math = page.evaluate("() => [document.querySelectorAll('.math').length,"
                              " document.querySelectorAll('mjx-container').length]")
+        broken = page.evaluate("() => [...document.images].filter(i => !(i.complete && i.naturalWidth > 0)).length")
         page.pdf(path=str(out), format="A4", print_background=True, prefer_css_page_size=True,
                  display_header_footer=True, header_template="<span></span>",
                  footer_template='<div style="font-size:8pt;width:100%;text-align:center">'
@@ -94,8 +112,11 @@ def main(site: Path, out: Path) -> int:
     pages = page_count(out)
     print(f"pdf: {out} ({pages} pages, {out.stat().st_size / 2**20:.1f} MB, {math[1]} typeset math of {math[0]}, "
           f"{time.perf_counter() - start:.0f} s)")
-    if math[0] and math[1] < math[0]:
-        print("pdf: some math was not typeset")
+    problems = [f"{len(failed)} failed requests ({failed[:3]})"] if failed else []
+    problems += [f"{broken} images did not load"] if broken else []
+    problems += [f"only {math[1]} of {math[0]} formulas typeset"] if math[1] < math[0] else []
+    if problems:
+        print("pdf: " + "; ".join(problems))
         return 1
     return 0 if pages > 1 else 1
 
