@@ -31,14 +31,17 @@ PRINT_CSS = """
   .bd-header, .bd-sidebar-primary, .bd-sidebar-secondary, .bd-header-article, .prev-next-area, .bd-footer,
   .bd-footer-article, .header-article-items, .headerlink, .copybtn, .toggle-button, button, .skip-link,
   #pst-back-to-top, .search-button, .theme-switch-button { display: none !important; }
-  .bd-page-width, .bd-main, .bd-content, .bd-article-container, .bd-article { max-width: none !important;
-    width: auto !important; padding: 0 !important; margin: 0 !important; }
+  .bd-container, .bd-page-width, .bd-main, .bd-content, .bd-article-container, .bd-article { display: block !important;
+    max-width: none !important; min-width: 0 !important; width: auto !important; padding: 0 !important;
+    margin: 0 !important; }
+  table { max-width: 100%; }
+  .cell_output { overflow: hidden; }
   body { font-size: 10.5pt; }
   pre { white-space: pre-wrap !important; overflow-wrap: anywhere; font-size: 8.5pt !important; }
   img, figure, table, .cell_output .output.text_html { break-inside: avoid; page-break-inside: avoid; }
   img { max-width: 100% !important; }
   h1, h2, h3 { break-after: avoid; page-break-after: avoid; }
-  main section > h1 { break-before: page; page-break-before: always; }
+  span[id^="document-"] + section { break-before: page; page-break-before: always; }  /* each chapter on a new page */
   a { color: inherit; text-decoration: none; }
 }
 """
