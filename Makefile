@@ -1,6 +1,7 @@
 # The two commands of the README:
 #   make test   unit tests + every chapter through nbmake (2 workers); keeps the executed chapters
 #   make book   executes the chapters (re-using what `make test` executed) and builds _build/html
+#   make pdf    the whole book as one PDF, _build/pdf/rnn-book.pdf (after `make test`, like `make book`)
 # Both create .venv when it is missing and install requirements.txt plus rnnbook (editable).
 
 PYTHON ?= python3
@@ -12,7 +13,7 @@ export RNNBOOK_DATA
 # Threads: conftest.py gives every test process (and the notebook kernels it starts) one sleeping OpenMP/BLAS thread.
 WIDGET_JS := _build/static/widgets/html-manager/dist/embed-amd.js
 
-.PHONY: test book venv clean
+.PHONY: test book pdf venv clean
 .DEFAULT_GOAL := test
 
 venv: $(VENV)/.installed
@@ -37,6 +38,13 @@ book: $(VENV)/.installed $(WIDGET_JS)
 	$(PY) tools/book_cache.py _build/executed _build/.jupyter_cache
 	$(VENV)/bin/jupyter-book build -W -n --keep-going .
 	@echo "The book: $(CURDIR)/_build/html/index.html"
+
+# The PDF: the single-page HTML build (from the same execution cache: nothing runs again), printed by headless
+# Chromium once MathJax has typeset (tools/pdf.py says why this route).
+pdf: $(VENV)/.installed $(WIDGET_JS)
+	$(PY) tools/book_cache.py _build/executed _build/.jupyter_cache
+	$(VENV)/bin/jupyter-book build --builder singlehtml -W -n --keep-going .
+	$(PY) tools/pdf.py _build/singlehtml _build/pdf/rnn-book.pdf
 
 clean:
 	rm -rf _build

@@ -9,7 +9,7 @@ from rnnbook.claims import claims_html, claims_key, claims_markdown, report_clai
 
 def test_table_and_keys():
     md = claims_markdown({"a | b holds": True, "c fails": False})
-    assert md.splitlines()[2] == "| a \\| b holds | yes |" and "**NO**" in md.splitlines()[3]
+    assert md.splitlines()[2] == "| a \\| b holds | yes |" and md.splitlines()[3].endswith("| NO |")
     assert "&lt;" in claims_html({"x < y": True})
     assert claims_key("04") == "claims-04" and claims_key("04", "lstm-val") == "claims-04-lstm-val"
     with pytest.raises(ValueError):
