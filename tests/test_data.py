@@ -52,15 +52,16 @@ def test_checksum_mismatch_reports_both_hashes(toy):
     assert remote.sha256 in str(err.value) and hashlib.sha256(b"goodbye world\n").hexdigest() in str(err.value)
 
 
-def test_damaged_cache_entry_is_deleted(toy, monkeypatch):
+def test_damaged_cache_entry_is_moved_aside_never_deleted(toy, monkeypatch):
     body, remote, tmp = toy
     monkeypatch.delenv("RNNBOOK_DATA")
     cached = tmp / "cache" / "toy" / "hello.txt"
     cached.parent.mkdir(parents=True)
     cached.write_bytes(b"damaged")
-    with pytest.raises(ChecksumError, match="deleted"):
+    with pytest.raises(FileNotFoundError, match="moved aside") as err:  # offline: the damaged copy is kept aside
         load_text("toy")
-    assert not cached.exists()
+    assert "deleted" not in str(err.value)
+    assert not cached.exists() and (cached.parent / "hello.txt.corrupt").read_bytes() == b"damaged"
 
 
 def test_download_verifies_and_renames_atomically(toy, monkeypatch):
