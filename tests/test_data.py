@@ -69,10 +69,9 @@ def test_download_verifies_and_renames_atomically(toy, monkeypatch):
     monkeypatch.delenv("RNNBOOK_DATA")
 
     class Response:
-        headers = {"Content-Length": str(len(body))}
-
         def __init__(self, payload):
             self.chunks = [payload, b""]
+            self.headers = {"Content-Length": str(len(payload))}
 
         def read(self, n):
             return self.chunks.pop(0)
@@ -91,7 +90,8 @@ def test_download_verifies_and_renames_atomically(toy, monkeypatch):
     monkeypatch.setattr(download.urllib.request, "urlopen", lambda url, timeout: Response(b"tampered"))
     with pytest.raises(ChecksumError):
         load_text("toy", progress=False)
-    assert list((tmp / "cache" / "toy").iterdir()) == []  # no partial file is left behind
+    left = [p.name for p in (tmp / "cache" / "toy").iterdir()]
+    assert left == ["hello.txt.lock"]  # no partial file is left behind, only the (empty) lock file
 
 
 def test_unknown_name_lists_the_known_ones():

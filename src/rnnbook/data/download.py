@@ -141,8 +141,12 @@ def _download_once(remote: RemoteFile, part: Path, progress: bool) -> None:
                 out.write(block)
                 got += len(block)
                 bar.update(len(block))
-    if got != remote.size:
-        raise ShortDownload(f"the server sent {got:,} bytes of {remote.url}, the file has {remote.size:,}")
+    if got < total:  # the connection ended early: worth another attempt
+        raise ShortDownload(f"the download stopped after {got:,} of {total:,} bytes")
+    if got != remote.size:  # a whole file, but not this one: no retry
+        raise ChecksumError(f"{remote.url} sent {got:,} bytes, but the file the book expects has {remote.size:,} "
+                            f"(sha256 {remote.sha256}); the URL serves another file: download it by hand and "
+                            "compare, or use the course mirror (RNNBOOK_DATA)")
 
 
 def _download(remote: RemoteFile, dest: Path, progress: bool = True) -> None:
