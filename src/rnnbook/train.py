@@ -14,8 +14,7 @@ import torch
 from torch import nn
 
 
-class DivergenceError(RuntimeError):
-    """The loss became NaN or inf, or stayed far above where it started (``DivergenceWatch``)."""
+from rnnbook.errors import DivergenceError  # noqa: F401  (raised here; defined without torch for the numpy code)
 
 
 def _knobs(lr: float, clip_norm: float | None, clip_value: float | None) -> str:

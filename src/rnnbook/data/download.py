@@ -11,12 +11,13 @@ The cache is never emptied behind your back: a cached file whose checksum does n
 ``<path>.corrupt`` (never deleted: ``$RNNBOOK_CACHE`` may point at a folder with your own files) and fetched
 again. A download holds a lock, ``<path>.lock``, so that two processes filling an empty cache download the file
 once: the second waits, then finds it in the cache. Leftover ``.part`` files of killed downloads are removed by
-the next download of the same file. A failed connection is tried ``RETRIES`` times in all.
+the next download of the same file. A download cut short (or timed out) is tried ``RETRIES`` times in all.
 """
 
 from __future__ import annotations
 
 import hashlib
+import http.client
 import os
 import time
 import urllib.error
@@ -137,10 +138,13 @@ def _download_once(remote: RemoteFile, part: Path, progress: bool) -> None:
     with os.fdopen(fd, "wb") as out, urllib.request.urlopen(remote.url, timeout=TIMEOUT) as response:
         total = int(response.headers.get("Content-Length") or remote.size)
         with tqdm(total=total, unit="B", unit_scale=True, desc=part.name, disable=not progress) as bar:
-            for block in iter(lambda: response.read(1 << 16), b""):
-                out.write(block)
-                got += len(block)
-                bar.update(len(block))
+            try:
+                for block in iter(lambda: response.read(1 << 16), b""):
+                    out.write(block)
+                    got += len(block)
+                    bar.update(len(block))
+            except http.client.IncompleteRead as err:
+                got += len(err.partial)
     if got < total:  # the connection ended early: worth another attempt
         raise ShortDownload(f"the download stopped after {got:,} of {total:,} bytes")
     if got != remote.size:  # a whole file, but not this one: no retry
@@ -149,11 +153,17 @@ def _download_once(remote: RemoteFile, part: Path, progress: bool) -> None:
                             "compare, or use the course mirror (RNNBOOK_DATA)")
 
 
+def _transient(err: OSError) -> bool:
+    """A short read, a timeout or a dropped connection: worth another attempt (a 404 or an unknown host is not)."""
+    reason = getattr(err, "reason", err) if not isinstance(err, urllib.error.HTTPError) else None
+    return isinstance(reason, (ShortDownload, TimeoutError, ConnectionResetError, ConnectionAbortedError))
+
+
 def _download(remote: RemoteFile, dest: Path, progress: bool = True) -> None:
     """Download ``remote`` to ``dest``: into ``<dest>.part``, size and sha256 checked, then renamed.
 
-    Connection errors and short reads are retried (``RETRIES`` attempts in all); a wrong checksum or an HTTP error
-    such as 404 is not. No ``.part`` file is left behind, whatever happens.
+    Short reads, timeouts and dropped connections are retried (``RETRIES`` attempts in all); a wrong checksum, an
+    HTTP error such as 404 or an unknown host is not. No ``.part`` file is left behind, whatever happens.
     """
     part = dest.with_name(dest.name + ".part")
     for stale in dest.parent.glob(f"{dest.name}*.part"):  # killed downloads of this file (we hold its lock)
@@ -163,10 +173,8 @@ def _download(remote: RemoteFile, dest: Path, progress: bool = True) -> None:
             try:
                 _download_once(remote, part, progress)
                 break
-            except urllib.error.HTTPError:
-                raise
-            except (urllib.error.URLError, OSError):
-                if attempt == RETRIES:
+            except (urllib.error.URLError, OSError) as err:
+                if attempt == RETRIES or not _transient(err):
                     raise
                 time.sleep(RETRY_WAIT * 2 ** (attempt - 1))
         _verify(part, remote, remedy=f"the server at {remote.url} sent another file; download it by hand and compare")
