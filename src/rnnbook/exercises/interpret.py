@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from rnnbook.exercises.common import as_number
+from rnnbook.exercises.common import as_mask, as_number
 from rnnbook.exercises.common import call as _call
 from rnnbook.exercises.common import compare as _compare
 from rnnbook.interpret import c_features, position_in_line
@@ -70,10 +70,9 @@ def check_inside_comment(fn: Callable) -> bool:
         ok, got = _call(name, fn, text)
         if not ok:
             return False
-        got = np.asarray(got)
         want = c_features(text)["comment"]
-        if got.shape != want.shape:
-            print(f"{name}: for {text!r} return one value per character, shape {want.shape}; got {got.shape}.")
+        got = as_mask(name, got, want.shape, f"the mask for {text!r} (one value per character)")
+        if got is None:
             return False
         if not np.array_equal(got.astype(bool), want):
             t = int(np.flatnonzero(got.astype(bool) != want)[0])

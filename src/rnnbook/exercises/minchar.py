@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from rnnbook.exercises.common import as_number
 from rnnbook.exercises.common import call as _call
 from rnnbook.exercises.common import returns_tuple as _returns_tuple
 from rnnbook.exercises.common import compare as _compare
@@ -69,10 +70,8 @@ def check_batched_forward_loss(fn: Callable) -> bool:
         return False
     loss, h_last = out
     want = batched_lossFun(inputs, targets, hprev, params)
-    try:
-        loss = float(loss)
-    except (TypeError, ValueError):
-        print(f"{name}: the loss should be one number, got {type(loss).__name__} of shape {np.shape(loss)}.")
+    loss = as_number(name, loss, "the loss as one number (a float)")
+    if loss is None:
         return False
     if not np.isclose(loss, want[0], rtol=1e-6):
         hints = {B * want[0]: "the sum over streams (divide by B)", want[0] / T: "the mean over time steps",
