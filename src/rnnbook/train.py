@@ -43,7 +43,8 @@ class DivergenceWatch:
         self.above = self.above + 1 if value > self.limit else 0
         if self.above >= self.patience:
             raise DivergenceError(
-                f"the loss stayed above {self.limit:.3g} (3 x its first value + 1) for {self.above} updates, up to "
+                f"the loss stayed above {self.limit:.3g} ({self.factor:g} x its first value + {self.margin:g}) for "
+                f"{self.above} updates, up to "
                 f"{value:.4g} at step {step} {_knobs(lr, clip_norm, clip_value)}")
 
 
