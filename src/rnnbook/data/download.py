@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import http.client
 import os
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -100,9 +101,9 @@ def _writable_folder(folder: Path) -> None:
     """Create ``folder``; a folder that cannot be created or written is named as the cache's problem."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        probe = folder / f".rnnbook-write-test-{os.getpid()}"
-        probe.touch()
-        probe.unlink()
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".rnnbook-write-test-")  # a unique name: threads too
+        os.close(fd)
+        os.unlink(probe)
     except OSError as err:
         raise PermissionError(
             f"the cache folder {folder} cannot be written ({err.strerror or err}); set RNNBOOK_CACHE to a folder "

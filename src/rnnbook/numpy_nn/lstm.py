@@ -30,7 +30,8 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
 
 def _check_weights(where: str, H4: int) -> int:
     if H4 % 4:
-        raise ValueError(f"{where}: Wx, Wh and b need 4H columns (blocks i, f, o, g), got {H4} (not divisible by 4)")
+        raise ValueError(f"{where}: b must have shape (4H,) (and Wx, Wh 4H columns: blocks i, f, o, g), got "
+                         f"{H4} entries (not divisible by 4)")
     return H4 // 4
 
 
