@@ -274,3 +274,16 @@ def test_property_cache_states(monkeypatch, state, mode, aside):
             assert hits == 0 if state == "good" else 1 <= hits <= download.RETRIES
     finally:
         srv.stop()
+
+
+def test_retries_wait_longer_each_time_and_pass_the_timeout(server, tmp_path, monkeypatch):
+    remote = server.remote("k.txt", "short")
+    waits, timeouts = [], []
+    real_urlopen = download.urllib.request.urlopen
+    monkeypatch.setattr(download, "RETRY_WAIT", 0.25)
+    monkeypatch.setattr(download.time, "sleep", waits.append)
+    monkeypatch.setattr(download.urllib.request, "urlopen",
+                        lambda url, timeout: timeouts.append(timeout) or real_urlopen(url, timeout=timeout))
+    with pytest.raises(FileNotFoundError, match="stopped after"):
+        download.fetch(remote, progress=False)
+    assert waits == [0.25, 0.5] and timeouts == [download.TIMEOUT] * download.RETRIES
