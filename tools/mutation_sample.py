@@ -90,12 +90,11 @@ def mutate(tree: ast.AST, index: int, kind: str) -> tuple[ast.AST, int, str]:
         what = f"{node.value!r} -> {new!r}"
         node.value = new
     else:  # delete: replace the statement by pass
-        parents = [p for p in ast.walk(tree) for f in ("body", "orelse", "finalbody") if node in getattr(p, f, [])]
-        for p in parents:
+        for p in ast.walk(tree):
             for f in ("body", "orelse", "finalbody"):
                 block = getattr(p, f, None)
-                if block and node in block:
-                    block[block.index(node)] = ast.Pass()
+                if isinstance(block, list) and any(s is node for s in block):
+                    block[[i for i, s in enumerate(block) if s is node][0]] = ast.Pass()
         what = f"delete {type(node).__name__}"
     return ast.fix_missing_locations(tree), line, what
 
