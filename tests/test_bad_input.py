@@ -471,3 +471,28 @@ def test_exercise_check_names_a_ragged_return_instead_of_crashing(capsys):
     ragged = lambda dnext_h, dnext_c, cache: (np.zeros((3, 4)), (np.zeros(2), np.zeros(3)), 0, 0, 0, 0)
     assert not check_lstm_step_backward(ragged)
     assert "cannot turn into one array" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("answer", [lambda *a: ([0.1, 0.2], [0.3]), lambda *a: None, lambda *a: "0.5"])
+def test_exercise_checks_survive_odd_returns(answer, capsys):
+    """Checks that convert the answer themselves print what came back instead of letting numpy raise."""
+    from rnnbook.exercises import beyond, charlm, clipping, minchar as mc
+
+    checks = [charlm.check_next_char_probs, clipping.check_clip_by_global_norm, interpret.check_position_in_line,
+              beyond.check_causal_mask, beyond.check_causal_attention, mc.check_softmax_temperature,
+              attention.check_majority_answer]
+    for check in checks:
+        assert check(answer) is False, check.__name__
+    assert "Traceback" not in capsys.readouterr().out
+
+
+def test_check_evaluate_computes_its_expectation_before_the_answer_runs(capsys):
+    from rnnbook.exercises import charlm as charlm_ex
+    from rnnbook.tbptt import evaluate_text
+
+    def train_then_evaluate(model, ids, batch_size, seq_len):
+        with torch.no_grad():
+            model.head.bias.add_(5.0 * torch.arange(5.0))  # changes the model it was handed
+        return evaluate_text(model, ids, batch_size, seq_len).nats
+
+    assert not charlm_ex.check_evaluate(train_then_evaluate)

@@ -161,7 +161,7 @@ def check_majority_answer(fn: Callable) -> bool:
         return False
     want = reference_majority_answer(train_texts, train_answers, test_texts)
     overall = np.full_like(want, int(np.bincount(train_answers).argmax()))
-    if _compare(name, "the predicted answers", np.asarray(got), want,
+    if _compare(name, "the predicted answers", got, want,
                 {"the overall most frequent answer for every question (the question text ignored)": overall}):
         print(f"{name}: correct.")
         return True

@@ -90,16 +90,25 @@ def as_mask(name: str, got: Any, shape: tuple[int, ...], what: str = "the mask")
     return None
 
 
+def to_array(name: str, what: str, got: Any) -> np.ndarray | None:
+    """``got`` (an array, a tensor, nested lists) as one numeric numpy array; or None, after printing what came back
+    instead (a ragged tuple, None, strings) rather than letting numpy's error reach the notebook."""
+    try:
+        arr = np.asarray(got.detach().cpu() if hasattr(got, "detach") else got)
+    except (ValueError, TypeError, RuntimeError) as err:  # e.g. a ragged tuple of arrays of different shapes
+        print(f"{name}: {what} should be one array of numbers, got a {type(got).__name__} that numpy cannot turn "
+              f"into one array ({str(err).splitlines()[0][:120]}).")
+        return None
+    if arr.dtype.kind not in "biuf":
+        print(f"{name}: {what} should hold numbers, got dtype {arr.dtype} ({type(got).__name__}).")
+        return None
+    return arr
+
+
 def compare(name: str, what: str, got: Any, want: np.ndarray, hints: dict[str, np.ndarray] | None = None) -> bool:
     """True when ``got`` matches ``want``; else print the shape or the largest difference, and any matching hint."""
-    try:
-        got = np.asarray(got.detach().cpu() if hasattr(got, "detach") else got)
-    except (ValueError, TypeError) as err:  # e.g. a ragged tuple of arrays of different shapes
-        print(f"{name}: {what} should be one array of shape {want.shape}, got a {type(got).__name__} that numpy "
-              f"cannot turn into one array ({str(err).splitlines()[0][:120]}).")
-        return False
-    if got.dtype.kind not in "biuf":
-        print(f"{name}: {what} should hold numbers, got dtype {got.dtype} ({type(got).__name__}).")
+    got = to_array(name, what, got)
+    if got is None:
         return False
     if got.shape != want.shape:
         print(f"{name}: {what} has shape {got.shape}, expected {want.shape}.")

@@ -26,7 +26,7 @@ def check_position_in_line(fn: Callable) -> bool:
         hints = {"a count that starts at 1: the first character of a line is at position 0": want + 1,
                  "the newline counted as the first character of the next line: it gets the length of its own line":
                  np.array([0, *want[:-1]]) if len(want) else want}
-        if not _compare(name, f"the positions for {text!r}", np.asarray(got, dtype=float), want.astype(float),
+        if not _compare(name, f"the positions for {text!r}", got, want.astype(float),
                         {k: v.astype(float) for k, v in hints.items()}):
             return False
     print(f"{name}: correct.")

@@ -12,6 +12,7 @@ from rnnbook.exercises.common import as_number
 from rnnbook.exercises.common import call as _call
 from rnnbook.exercises.common import returns_tuple as _returns_tuple
 from rnnbook.exercises.common import compare as _compare
+from rnnbook.exercises.common import to_array
 from rnnbook.minchar import Params
 from rnnbook.minchar_batched import batched_lossFun
 
@@ -38,7 +39,9 @@ def check_softmax_temperature(fn: Callable) -> bool:
     ok, got = _call(name, fn, np.array([[800.0], [790.0], [0.0]]), 0.1)
     if not ok:
         return False
-    got = np.asarray(got)
+    got = to_array(name, "p for scores (800, 790, 0) at temperature 0.1", got)
+    if got is None:
+        return False
     if got.shape != (3, 1) or not np.all(np.isfinite(got)):
         print(f"{name}: scores of 800 at temperature 0.1 give NaN or inf: exp(8000) overflows. Subtract the "
               "largest score before exp (the softmax does not change).")
