@@ -119,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--src", default=str(ROOT / "src"), help="the source tree to copy (default: this one's)")
     parser.add_argument("--json", help="write every mutant's result here")
+    parser.add_argument("--replay", help="run again only the survivors listed in this --json file (after new tests)")
     args = parser.parse_args(argv)
 
     src = Path(args.src).resolve()
@@ -128,6 +129,8 @@ def main(argv: list[str] | None = None) -> int:
     tree = ast.parse(source)
     points = mutation_points(tree)
     sample = sorted(random.Random(args.seed).sample(points, min(args.n, len(points))))
+    if args.replay:
+        sample = [(r["index"], r["kind"]) for r in json.loads(Path(args.replay).read_text()) if r["status"] == "survived"]
     with tempfile.TemporaryDirectory() as tmp:
         copy_src = Path(tmp) / "src"
         shutil.copytree(src, copy_src, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
@@ -143,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
             mutated, line, what = mutate(tree, index, kind)
             target.write_text(ast.unparse(mutated))
             status, seconds = run_tests(copy_src, args.tests, timeout=max(60.0, 3 * base))
-            results.append({"line": line, "kind": kind, "change": what, "status": status,
+            results.append({"index": index, "line": line, "kind": kind, "change": what, "status": status,
                             "code": source.splitlines()[line - 1].strip() if line else ""})
             print(f"{k + 1:3d} line {line:4d} {what:28s} {status:16s} {seconds:5.1f} s  "
                   f"{results[-1]['code'][:70]}", flush=True)
