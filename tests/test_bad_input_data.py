@@ -287,3 +287,9 @@ def test_retries_wait_longer_each_time_and_pass_the_timeout(server, tmp_path, mo
     with pytest.raises(FileNotFoundError, match="stopped after"):
         download.fetch(remote, progress=False)
     assert waits == [0.25, 0.5] and timeouts == [download.TIMEOUT] * download.RETRIES
+
+
+def test_an_unknown_dataset_lists_the_known_ones():
+    with pytest.raises(KeyError, match="unknown dataset 'nope'; known datasets: .*tinyshakespeare"):
+        download.fetch_dataset("nope")
+    assert download.get_dataset("tinyshakespeare").name == "tinyshakespeare"

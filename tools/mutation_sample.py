@@ -38,8 +38,20 @@ def mutation_points(tree: ast.AST) -> list[tuple[int, str]]:
     docstrings = {id(n.body[0].value) for n in ast.walk(tree)
                   if isinstance(n, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and n.body
                   and isinstance(n.body[0], ast.Expr) and isinstance(n.body[0].value, ast.Constant)}
+    annotations = set()  # never evaluated (from __future__ import annotations): mutating them proves nothing
+    for n in ast.walk(tree):
+        roots = []
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            a = n.args
+            roots = [n.returns] + [x.annotation for x in a.posonlyargs + a.args + a.kwonlyargs + [a.vararg, a.kwarg]
+                                   if x is not None]
+        elif isinstance(n, ast.AnnAssign):
+            roots = [n.annotation]
+        annotations |= {id(m) for r in roots if r is not None for m in ast.walk(r)}
     points = []
     for i, node in enumerate(ast.walk(tree)):
+        if id(node) in annotations:
+            continue
         if isinstance(node, ast.BinOp) and type(node.op) in SWAP_BIN:
             points.append((i, "binop"))
         elif isinstance(node, ast.AugAssign) and type(node.op) in SWAP_BIN:
