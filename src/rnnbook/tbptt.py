@@ -125,7 +125,8 @@ def _about(model: nn.Module, optimizer: torch.optim.Optimizer | None, meta: dict
     """What a checkpoint needs to be checked on load: model kind and sizes, optimizer, vocabulary, version."""
     from rnnbook import __version__
 
-    sizes = {k: getattr(model, k) for k in ("vocab_size", "hidden", "layers", "cell") if hasattr(model, k)}
+    sizes = {k: getattr(model, k) for k in ("vocab_size", "hidden", "layers", "cell")
+             if isinstance(getattr(model, k, None), (int, str))}  # plain values only: weights_only must load it
     return {"model": type(model).__name__, "sizes": sizes,
             "optimizer": type(optimizer).__name__ if optimizer is not None else None,
             "vocab_size": getattr(model, "vocab_size", None), "rnnbook": __version__,
