@@ -33,7 +33,7 @@ BODY = b"".join(f"line {i}: the quick brown fox jumps over the lazy dog\n".encod
 class Server:
     """What the server does per path: ``"ok"``, ``"short"`` (announces the whole file, sends half, hangs up),
     ``"flaky"`` (short the first time, whole after), ``"slow"`` (whole, after a pause), ``"404"``, ``"other"``
-    (a whole file that is not BODY). ``hits`` counts the GET requests per path."""
+    (a whole file that is not BODY), ``"samesize"`` (as long as BODY, one byte differs). ``hits`` counts the GET requests per path."""
 
     def __init__(self):
         self.modes: dict[str, str] = {}
@@ -54,7 +54,7 @@ class Server:
                 if mode == "404":
                     self.send_error(404)
                     return
-                body = b"something else entirely\n" if mode == "other" else BODY
+                body = {"other": b"something else entirely\n", "samesize": BODY[:-2] + b"?\n"}.get(mode, BODY)
                 self.send_response(200)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
@@ -293,3 +293,80 @@ def test_an_unknown_dataset_lists_the_known_ones():
     with pytest.raises(KeyError, match="unknown dataset 'nope'; known datasets: .*tinyshakespeare"):
         download.fetch_dataset("nope")
     assert download.get_dataset("tinyshakespeare").name == "tinyshakespeare"
+
+
+def test_a_file_of_the_right_size_but_other_bytes_is_refused(server, tmp_path):
+    remote = server.remote("l.txt", "samesize")
+    with pytest.raises(download.ChecksumError, match="sent another file"):
+        download.fetch(remote, progress=False)
+    assert server.hits["/l.txt"] == 1 and not cached(tmp_path, remote).exists()
+
+
+def test_the_default_cache_is_under_home(monkeypatch, tmp_path):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("RNNBOOK_CACHE", raising=False)
+    assert download.cache_dir() == tmp_path / ".cache" / "rnnbook"
+    monkeypatch.setenv("RNNBOOK_CACHE", "~/elsewhere")
+    assert download.cache_dir() == tmp_path / "elsewhere"
+
+
+def test_a_read_cut_by_incomplete_read_counts_what_arrived(monkeypatch, tmp_path):
+    import http.client
+
+    monkeypatch.setenv("RNNBOOK_CACHE", str(tmp_path))
+    monkeypatch.setattr(download, "RETRY_WAIT", 0.0)
+    remote = RemoteFile("m.txt", "http://127.0.0.1:9/m.txt", hashlib.sha256(BODY).hexdigest(), len(BODY))
+
+    class Response:
+        headers = {"Content-Length": str(len(BODY))}
+
+        def __init__(self):
+            self.sent = False
+
+        def read(self, n):
+            if self.sent:
+                raise http.client.IncompleteRead(b"x" * 7, len(BODY) - 107)
+            self.sent = True
+            return b"y" * 100
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+    monkeypatch.setattr(download.urllib.request, "urlopen", lambda url, timeout: Response())
+    with pytest.raises(FileNotFoundError, match=f"stopped after 107 of {len(BODY):,} bytes"):
+        download.fetch(remote, progress=False)
+
+
+def test_no_file_descriptor_is_left_open(server, tmp_path):
+    remote = server.remote("n.txt")
+    download.fetch(remote, progress=False)  # the first call opens what stays open (imports, the lock module)
+    path = cached(tmp_path, remote)
+    path.unlink()
+    before = len(os.listdir("/proc/self/fd"))
+    download.fetch(remote, progress=False)
+    assert len(os.listdir("/proc/self/fd")) == before
+
+
+def test_progress_bar_only_when_asked_and_lock_file_mode(server, tmp_path, capfd):
+    remote = server.remote("o.txt")
+    old = os.umask(0o022)
+    try:
+        download.fetch(remote, progress=False)
+        assert capfd.readouterr().err == ""
+        cached(tmp_path, remote).unlink()
+        download.fetch(remote)  # progress=True by default: a bar on stderr
+        assert "o.txt.part" in capfd.readouterr().err
+        lock = cached(tmp_path, remote).with_name("o.txt.lock")
+        assert stat.S_IMODE(lock.stat().st_mode) == 0o644
+    finally:
+        os.umask(old)
+
+
+def test_without_fcntl_downloads_still_work(server, tmp_path, monkeypatch):
+    monkeypatch.setattr(download, "fcntl", None)  # as on Windows: no lock, the rest unchanged
+    remote = server.remote("q.txt")
+    assert download.fetch(remote, progress=False).read_bytes() == BODY
+    assert not cached(tmp_path, remote).with_name("q.txt.lock").exists()
