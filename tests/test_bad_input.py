@@ -363,7 +363,7 @@ def test_train_lm_refuses_ids_instead_of_a_stream():
 def test_fit_names_a_step_loss_that_returns_a_float():
     model = torch.nn.Linear(2, 1)
     with pytest.raises(TypeError, match=r"step_loss\(step\) .* must be a scalar tensor.* got a float"):
-        fit(model, lambda step: float(model(torch.ones(1, 2)).sum()), steps=3, progress=False)
+        fit(model, lambda step: float(model(torch.ones(1, 2)).sum().detach()), steps=3, progress=False)
 
 
 # ---- confusing errors: checkpoints ----------------------------------------------------------------------------------

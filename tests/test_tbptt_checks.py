@@ -145,3 +145,24 @@ def test_evaluate_and_gradient_mask_check_their_arguments():
     for T, k in ((0, 1), (3, 0)):
         with pytest.raises(ValueError, match=f"need T >= 1 and k >= 1, got T={T}, k={k}"):
             gradient_mask(T, k)
+
+
+class Payload:
+    """A pickle that runs code when unpickled: it creates the folder ``marker``."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        import os
+
+        return os.makedirs, (self.marker,)
+
+
+def test_a_malicious_pickle_is_refused_and_never_run(tmp_path):
+    marker = tmp_path / "pwned"
+    path = tmp_path / "evil.pt"
+    torch.save(Payload(marker), path)
+    with pytest.raises(CheckpointError, match="torch.load refused it.*Never load a file you do not trust"):
+        load_checkpoint(path, model())
+    assert not marker.exists()
