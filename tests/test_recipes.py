@@ -305,14 +305,17 @@ def test_full_scale_reads_the_glued_claims_and_numbers():
     import nbformat
     from myst_nb.ext.glue import GLUE_PREFIX
 
-    from rnnbook.claims import claims_html
+    from rnnbook.claims import claims_table
 
     def glued(name, mime, value):
-        return nbformat.v4.new_output("display_data", data={GLUE_PREFIX + mime: value},
+        # what myst-nb's glue stores: every representation of the object, each mime under the glue prefix
+        bundle = {"text/html": value._repr_html_(), "text/markdown": value._repr_markdown_()} if mime is None \
+            else {mime: value}
+        return nbformat.v4.new_output("display_data", data={GLUE_PREFIX + m: v for m, v in bundle.items()},
                                       metadata={"scrapbook": {"name": name, "mime_prefix": GLUE_PREFIX}})
 
     cell = nbformat.v4.new_code_cell("report_claims(...)")
-    cell.outputs = [glued("claims-04", "text/html", claims_html({"LSTM < trigram (1.9 < 2.1)": True,
+    cell.outputs = [glued("claims-04", None, claims_table({"LSTM < trigram (1.9 < 2.1)": True,
                                                                  "samples look like <Shakespeare> & co": False})),
                     glued("claims-04-lstm-val", "text/plain", "1.9134"),
                     glued("claims-05-other", "text/plain", "7.0")]  # another chapter's number: not read

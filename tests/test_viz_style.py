@@ -13,13 +13,16 @@ import pytest  # noqa: E402
 
 from rnnbook.viz import style  # noqa: E402
 from rnnbook.viz.table import table  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 
 
 def smallest_text_px(fig) -> tuple[float, str]:
     """The smallest visible text of ``fig`` in page pixels once the book shows the (tightly cropped) figure at most
     ``style.COLUMN_PX`` wide, as the inline backend saves it (bbox_inches='tight')."""
-    fig.canvas.draw()
-    bbox = fig.get_tightbbox(fig.canvas.get_renderer())
+    # Agg explicitly: another test in the same process may have switched the pyplot backend.
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    bbox = fig.get_tightbbox(canvas.get_renderer())
     width_px = bbox.width * fig.dpi
     shrink = min(1.0, style.COLUMN_PX / width_px)
     hidden = {id(t) for ax in fig.axes if not ax.axison for t in ax.get_xticklabels() + ax.get_yticklabels()}

@@ -16,7 +16,6 @@ The exit status is 1 when a chapter raised an error other than the cell limit or
 from __future__ import annotations
 
 import argparse
-import html
 import json
 import os
 import re
@@ -29,6 +28,8 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+from rnnbook.claims import claims_from_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
 BOOK = ROOT / "book"
@@ -86,8 +87,7 @@ def glued_claims(nb: nbformat.NotebookNode, chapter: str) -> tuple[dict[str, boo
             name, prefix = scrapbook.get("name", ""), scrapbook.get("mime_prefix", "")
             data = {mime[len(prefix):]: value for mime, value in out.get("data", {}).items()}
             if name == f"claims-{chapter}":
-                rows = re.findall(r"<tr><td>(.*?)</td><td[^>]*>(.*?)</td></tr>", data.get("text/html", ""))
-                claims = {html.unescape(text): value == "yes" for text, value in rows}
+                claims = claims_from_markdown(data["text/markdown"])
             elif name.startswith(f"claims-{chapter}-"):
                 numbers[name[len(f"claims-{chapter}-"):]] = float(data["text/plain"])
     return claims, numbers

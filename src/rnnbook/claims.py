@@ -82,6 +82,19 @@ def claims_html(claims: Mapping[str, object]) -> str:
     return claims_table(claims)._repr_html_()
 
 
+def claims_from_markdown(markdown: str) -> dict[str, bool]:
+    """Read back a table written by ``claims_markdown``: ``{description: holds}`` (what tools that compare
+    executed chapters need; the inverse of ``claims_markdown``)."""
+    lines = markdown.strip().splitlines()
+    if len(lines) < 2 or [c.strip() for c in lines[0].strip("|").split("|")] != ["claim", "holds"]:
+        raise ValueError(f"not a claims table (it must start with '| claim | holds |'): {markdown[:80]!r}")
+    claims = {}
+    for line in lines[2:]:
+        text, value = re.fullmatch(r"\|\s(.*)\s\|\s(yes|NO)\s\|", line.strip()).groups()
+        claims[html.unescape(text.replace("\\|", "|"))] = value == "yes"
+    return claims
+
+
 def failed_claims(claims: Mapping[str, object]) -> list[str]:
     """The descriptions of the claims that do not hold."""
     return [text for text, value in claims.items() if not value]
