@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -76,20 +77,28 @@ def run(cmd: list[str], **kwargs) -> subprocess.CompletedProcess:
     return subprocess.run(cmd, check=True, **kwargs)
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process and of every finished child (a kernel, pip): what a step costs on a loaded machine."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 class Timer:
+    """Wall and CPU seconds of each step (the CPU time tells the cost when other work shares the cores)."""
+
     def __init__(self) -> None:
-        self.steps: list[tuple[str, float]] = []
+        self.steps: list[tuple[str, float, float]] = []
 
     def __call__(self, name: str):
         timer = self
 
         class _Step:
             def __enter__(self):
-                self.start = time.perf_counter()
+                self.start, self.cpu = time.perf_counter(), cpu_seconds()
 
             def __exit__(self, *exc):
-                timer.steps.append((name, time.perf_counter() - self.start))
-                print(f"colab-check: {name}: {timer.steps[-1][1]:.0f} s", flush=True)
+                timer.steps.append((name, time.perf_counter() - self.start, cpu_seconds() - self.cpu))
+                print(f"colab-check: {name}: {timer.steps[-1][1]:.0f} s ({timer.steps[-1][2]:.0f} s CPU)", flush=True)
 
         return _Step()
 
@@ -102,10 +111,13 @@ def build_wheel(out: Path) -> Path:
     return wheel
 
 
-def make_venv(python: str, venv: Path, torch: str) -> Path:
+def make_venv(python: str, venv: Path, torch: str, reuse: bool = False) -> Path:
+    vpy = venv / "bin" / "python"
+    if reuse and subprocess.run([str(vpy), "-c", "import ipykernel, torch"], capture_output=True).returncode == 0:
+        print(f"colab-check: re-using {venv} (--reuse-venv)")
+        return vpy
     shutil.rmtree(venv, ignore_errors=True)
     run([python, "-m", "venv", str(venv)])
-    vpy = venv / "bin" / "python"
     run([str(vpy), "-m", "pip", "install", "-q", "--upgrade", "pip"])
     run([str(vpy), "-m", "pip", "install", "-q", "ipykernel", torch])
     return vpy
@@ -146,8 +158,10 @@ def fill_cache(cache: Path) -> int:
     return count
 
 
-def kernel_env(wheel: Path, cache: Path, venv: Path) -> dict[str, str]:
+def kernel_env(wheel: Path, cache: Path, venv: Path, passive: bool = False) -> dict[str, str]:
     env = {k: v for k, v in ENV_BEFORE.items() if k not in DROP}
+    if passive:  # idle OpenMP threads sleep instead of spinning; the thread count stays the default
+        env["OMP_WAIT_POLICY"] = "PASSIVE"
     env.update(RNNBOOK_INSTALL=str(wheel), RNNBOOK_CACHE=str(cache), PATH=f"{venv / 'bin'}:{env.get('PATH', '')}")
     return env
 
@@ -201,6 +215,11 @@ def main() -> int:
     parser.add_argument("chapters", nargs="*", help="chapter stems (default: every book/*.ipynb)")
     parser.add_argument("--python", default=None, help="the Python of the fresh venv (default: Python 3.12)")
     parser.add_argument("--pinned", default=str(ROOT / "_build" / "executed"), help="the pinned run's notebooks")
+    parser.add_argument("--reuse-venv", action="store_true",
+                        help="keep the venv of an earlier run when it has ipykernel and torch (not fresh: local reruns)")
+    parser.add_argument("--passive-threads", action="store_true",
+                        help="OMP_WAIT_POLICY=PASSIVE in the kernels: on a machine busy with other work, idle "
+                             "OpenMP threads sleep instead of spinning (same thread count, same numbers)")
     args = parser.parse_args()
 
     chapters = sorted((ROOT / "book").glob("*.ipynb"))
@@ -217,10 +236,10 @@ def main() -> int:
     with timer("wheel"):
         wheel = build_wheel(BUILD / "wheel")
     with timer(f"venv (Python {tag}) with ipykernel and {pinned_torch()}"):
-        vpy = make_venv(python, venv, pinned_torch())
+        vpy = make_venv(python, venv, pinned_torch(), reuse=args.reuse_venv)
     with timer("data cache from the mirror"):
         print(f"colab-check: {fill_cache(cache)} files in {cache}")
-    kernel, env = write_kernelspec(vpy, BUILD / "jupyter"), kernel_env(wheel, cache, venv)
+    kernel, env = write_kernelspec(vpy, BUILD / "jupyter"), kernel_env(wheel, cache, venv, args.passive_threads)
     shutil.rmtree(executed, ignore_errors=True)
     for chapter in chapters:
         subprocess.run([str(vpy), "-m", "pip", "uninstall", "-y", "-q", "rnnbook"], capture_output=True)
@@ -236,9 +255,9 @@ def main() -> int:
     summary = (f"colab-check (Python {tag}): claims compared with tolerance max({RTOL:.0%} relative, {ATOL} absolute)"
                f" + one printed unit, timings excepted: {len(comparisons) - len(bad)} of {len(comparisons)} "
                f"chapters agree" + (f"; differ: {', '.join(bad)}" if bad else ""))
-    steps = "\n".join(f"  {name}: {seconds:.0f} s" for name, seconds in timer.steps)
-    total = sum(seconds for _, seconds in timer.steps)
-    text = f"{report}\n\n{summary}\nsteps:\n{steps}\n  total: {total:.0f} s"
+    steps = "\n".join(f"  {name}: {wall:.0f} s wall, {cpu:.0f} s CPU" for name, wall, cpu in timer.steps)
+    total, total_cpu = (sum(step[i] for step in timer.steps) for i in (1, 2))
+    text = f"{report}\n\n{summary}\nsteps:\n{steps}\n  total: {total:.0f} s wall, {total_cpu:.0f} s CPU"
     print(text)
     (BUILD / f"report-{tag}.txt").write_text(text + "\n")
     return 1 if bad else 0
