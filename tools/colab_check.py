@@ -4,8 +4,8 @@
 2. make a fresh virtual environment with another Python (3.12, Colab's) holding only the notebook runtime
    (ipykernel) and torch, at the version requirements.txt pins (Colab brings its own torch; everything else pip
    resolves from pyproject.toml's loose bounds: newer numpy, scipy, scikit-learn... than requirements.txt);
-3. fill a data cache (RNNBOOK_CACHE) with every registered file from the mirror, as a first download would,
-   and leave RNNBOOK_DATA unset;
+3. fill a data cache (RNNBOOK_CACHE) with the mirror's files, as the first downloads would leave it, and leave
+   RNNBOOK_DATA unset;
 4. execute every chapter in that environment, one at a time, in an empty working folder, with the threads left
    at their default (no OMP_NUM_THREADS: torch and BLAS use every core, as in Colab); before each chapter rnnbook
    is uninstalled, so that each chapter's setup cell installs the wheel through RNNBOOK_INSTALL, as on a fresh
@@ -41,7 +41,6 @@ from colab_compare import ATOL, RTOL, compare_dirs, format_table  # noqa: E402
 
 ENV_BEFORE = dict(os.environ)  # before conftest's import below sets the tests' one-thread defaults in this process
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "src"))  # this checkout's rnnbook (the registry of the data files), not an installed one
 import conftest  # noqa: E402,F401  (the kernel-reply polling fix the tests use, jupyter/nbclient#312)
 
 BUILD = ROOT / "_build" / "colab"
@@ -135,23 +134,17 @@ def write_kernelspec(vpy: Path, jupyter_dir: Path) -> str:
     return name
 
 
-def fill_cache(cache: Path) -> int:
-    """Copy every file of every registered dataset from the mirror into ``cache`` (the layout of a download)."""
-    from rnnbook.data.download import sha256_of
-    from rnnbook.data.registry import DATASETS
-
-    mirror = Path(ENV_BEFORE.get("RNNBOOK_DATA") or ROOT.parent / "shared" / "data")
+def fill_cache(mirror: Path, cache: Path) -> int:
+    """Copy the mirror's files into ``cache``: the cache and the mirror have one layout (``<dataset path>``), so this
+    is what the first downloads of every dataset leave behind. The download layer checks each file's sha256 when a
+    chapter reads it from the cache, as it does after a real download."""
     if not mirror.is_dir():
         raise SystemExit(f"colab-check: no data mirror at {mirror}; set RNNBOOK_DATA to the mirror folder")
     shutil.rmtree(cache, ignore_errors=True)
     count = 0
-    for dataset in DATASETS.values():
-        for remote in dataset.files:
-            source, dest = mirror / remote.path, cache / remote.path
-            if not source.is_file():
-                raise SystemExit(f"colab-check: the mirror {mirror} has no {remote.path}")
-            if sha256_of(source) != remote.sha256:
-                raise SystemExit(f"colab-check: {source} does not have the registry's sha256")
+    for source in sorted(mirror.rglob("*")):
+        if source.is_file():  # copyfile, not copytree: CI's mirror is read-only, a cache must stay writable
+            dest = cache / source.relative_to(mirror)
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, dest)
             count += 1
@@ -180,7 +173,7 @@ def execute(chapter: Path, out: Path, kernel: str, env: dict[str, str], workdir:
     try:
         client.execute(env=env)
     except CellExecutionError as err:
-        error = str(err).strip().splitlines()[-1][:300]
+        error = re.sub(r"\x1b\[[0-9;]*m", "", str(err)).strip().splitlines()[-1][:300]  # without ANSI colours
     except Exception as err:  # a timeout or a dead kernel: record it, go on with the next chapter
         error = f"{type(err).__name__}: {str(err)[:300]}"
     seconds = time.perf_counter() - start
@@ -238,7 +231,8 @@ def main() -> int:
     with timer(f"venv (Python {tag}) with ipykernel and {pinned_torch()}"):
         vpy = make_venv(python, venv, pinned_torch(), reuse=args.reuse_venv)
     with timer("data cache from the mirror"):
-        print(f"colab-check: {fill_cache(cache)} files in {cache}")
+        mirror = Path(ENV_BEFORE.get("RNNBOOK_DATA") or ROOT.parent / "shared" / "data")
+        print(f"colab-check: {fill_cache(mirror, cache)} files from {mirror} in {cache}")
     kernel, env = write_kernelspec(vpy, BUILD / "jupyter"), kernel_env(wheel, cache, venv, args.passive_threads)
     shutil.rmtree(executed, ignore_errors=True)
     for chapter in chapters:
