@@ -17,8 +17,9 @@ Run by the Makefile's shared venv (it drives the kernels with its nbclient; the 
 
     .venv/bin/python tools/colab_check.py [--python python3.12] [chapter-stem ...]
 
-Exit status 1 when a chapter fails or its claims differ. pip's cache (~/.cache/pip) makes a rerun's install fast;
-a fresh machine downloads torch (a CUDA build from PyPI, about 3 GB with its libraries) once.
+Exit status 1 when a chapter fails or its claims differ. The venv's wheels are kept in ~/.cache/rnnbook-colab-check
+(pip's own cache does not keep them on every machine): a fresh machine downloads torch (a CUDA build from PyPI,
+2.9 GB with its libraries) once, a rerun installs from there.
 """
 
 from __future__ import annotations
@@ -110,7 +111,9 @@ def build_wheel(out: Path) -> Path:
     return wheel
 
 
-def make_venv(python: str, venv: Path, torch: str, reuse: bool = False) -> Path:
+def make_venv(python: str, venv: Path, packages: list[str], wheels: Path, reuse: bool = False) -> Path:
+    """A fresh venv with ``packages`` only. Their wheels are downloaded into ``wheels`` first and installed from
+    there: pip's own cache does not keep them on every machine, and torch with its CUDA libraries is 2.9 GB."""
     vpy = venv / "bin" / "python"
     if reuse and subprocess.run([str(vpy), "-c", "import ipykernel, torch"], capture_output=True).returncode == 0:
         print(f"colab-check: re-using {venv} (--reuse-venv)")
@@ -118,7 +121,9 @@ def make_venv(python: str, venv: Path, torch: str, reuse: bool = False) -> Path:
     shutil.rmtree(venv, ignore_errors=True)
     run([python, "-m", "venv", str(venv)])
     run([str(vpy), "-m", "pip", "install", "-q", "--upgrade", "pip"])
-    run([str(vpy), "-m", "pip", "install", "-q", "ipykernel", torch])
+    wheels.mkdir(parents=True, exist_ok=True)
+    run([str(vpy), "-m", "pip", "download", "-q", "-d", str(wheels), *packages])  # skips the files already there
+    run([str(vpy), "-m", "pip", "install", "-q", "--no-index", "--find-links", str(wheels), *packages])
     return vpy
 
 
@@ -208,6 +213,8 @@ def main() -> int:
     parser.add_argument("chapters", nargs="*", help="chapter stems (default: every book/*.ipynb)")
     parser.add_argument("--python", default=None, help="the Python of the fresh venv (default: Python 3.12)")
     parser.add_argument("--pinned", default=str(ROOT / "_build" / "executed"), help="the pinned run's notebooks")
+    parser.add_argument("--wheels", default=str(Path.home() / ".cache" / "rnnbook-colab-check"),
+                        help="where the venv's wheels are kept between runs (default: ~/.cache/rnnbook-colab-check)")
     parser.add_argument("--reuse-venv", action="store_true",
                         help="keep the venv of an earlier run when it has ipykernel and torch (not fresh: local reruns)")
     parser.add_argument("--passive-threads", action="store_true",
@@ -229,7 +236,8 @@ def main() -> int:
     with timer("wheel"):
         wheel = build_wheel(BUILD / "wheel")
     with timer(f"venv (Python {tag}) with ipykernel and {pinned_torch()}"):
-        vpy = make_venv(python, venv, pinned_torch(), reuse=args.reuse_venv)
+        vpy = make_venv(python, venv, ["ipykernel", pinned_torch()], Path(args.wheels) / f"py{tag}",
+                        reuse=args.reuse_venv)
     with timer("data cache from the mirror"):
         mirror = Path(ENV_BEFORE.get("RNNBOOK_DATA") or ROOT.parent / "shared" / "data")
         print(f"colab-check: {fill_cache(mirror, cache)} files from {mirror} in {cache}")
