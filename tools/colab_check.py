@@ -1,4 +1,4 @@
-"""`make colab-check`: every chapter executed as a student in Colab would run it, its claims compared with `make test`'s.
+"""`make colab-check`: every chapter executed as a student in Colab would run it, claims compared with `make test`'s.
 
 1. build the rnnbook wheel (no dependencies, no network);
 2. make a fresh virtual environment with another Python (3.12, Colab's) holding only the notebook runtime
@@ -52,7 +52,7 @@ CELL_TIMEOUT = 600  # seconds; the chapters' own budget is 120 s on 2 cores
 
 
 def default_python() -> str:
-    """Python 3.12: pyenv's newest 3.12, else python3.12 on PATH (a pyenv shim on PATH may not run, so each is tried)."""
+    """Python 3.12: pyenv's newest 3.12, else python3.12 on PATH (a pyenv shim may not run: each one is tried)."""
     root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
     candidates = [str(p) for p in sorted(root.glob("versions/3.12.*/bin/python"), reverse=True)]
     candidates += [found for found in [shutil.which("python3.12")] if found]
@@ -195,7 +195,8 @@ def versions(vpy: Path) -> str:
     pins = {norm(k): v for k, v in pins.items()}
     freeze = subprocess.run([str(vpy), "-m", "pip", "list", "--format=freeze"], capture_output=True, text=True).stdout
     have = {norm(k): v for k, v in re.findall(r"^([A-Za-z0-9_.-]+)==(\S+)", freeze, re.M)}
-    probe = subprocess.run([str(vpy), "-c", "import sys, torch; print(sys.version.split()[0], torch.get_num_threads())"],
+    code = "import sys, torch; print(sys.version.split()[0], torch.get_num_threads())"
+    probe = subprocess.run([str(vpy), "-c", code],
                            capture_output=True, text=True, env={k: v for k, v in ENV_BEFORE.items() if k not in DROP})
     py, threads = (probe.stdout.split() + ["?", "?"])[:2]
     lines = [f"Colab-like environment: Python {py}, torch threads {threads} (pinned run: Python "
@@ -216,7 +217,7 @@ def main() -> int:
     parser.add_argument("--wheels", default=str(Path.home() / ".cache" / "rnnbook-colab-check"),
                         help="where the venv's wheels are kept between runs (default: ~/.cache/rnnbook-colab-check)")
     parser.add_argument("--reuse-venv", action="store_true",
-                        help="keep the venv of an earlier run when it has ipykernel and torch (not fresh: local reruns)")
+                        help="keep an earlier run's venv when it has ipykernel and torch (not fresh: local reruns)")
     parser.add_argument("--passive-threads", action="store_true",
                         help="OMP_WAIT_POLICY=PASSIVE in the kernels: on a machine busy with other work, idle "
                              "OpenMP threads sleep instead of spinning (same thread count, same numbers)")

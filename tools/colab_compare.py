@@ -217,7 +217,8 @@ def compare_runs(pinned: ChapterRun, colab: ChapterRun, rtol: float = RTOL, atol
         colab_claims.remove(match)
         numbers, problems = _numbers_cell(p.numbers, match.numbers, rtol, atol)
         if p.holds != match.holds:
-            problems.insert(0, f"holds {'yes' if p.holds else 'NO'} pinned, {'yes' if match.holds else 'NO'} Colab-like")
+            word = lambda holds: "yes" if holds else "NO"
+            problems.insert(0, f"holds {word(p.holds)} pinned, {word(match.holds)} Colab-like")
         elif not match.holds:
             problems.insert(0, "does not hold in either run")
         comparison.rows.append(Row(match.text, p.holds, match.holds, numbers, problems))
