@@ -263,6 +263,7 @@ def main() -> int:
     text = f"{report}\n\n{summary}\nsteps:\n{steps}\n  total: {total:.0f} s wall, {total_cpu:.0f} s CPU"
     print(text)
     (BUILD / f"report-{tag}.txt").write_text(text + "\n")
+    print(f"colab-check: {len(comparisons) - len(bad)} passed, {len(bad)} failed")  # one chapter, one test
     return 1 if bad else 0
 
 
