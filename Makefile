@@ -2,7 +2,9 @@
 #   make test   unit tests + every chapter through nbmake (2 workers); keeps the executed chapters
 #   make book   executes the chapters (re-using what `make test` executed) and builds _build/html
 #   make pdf    the whole book as one PDF, _build/pdf/rnn-book.pdf (after `make test`, like `make book`)
-# Both create .venv when it is missing and install requirements.txt plus rnnbook (editable).
+#   make colab-check   after `make test`: every chapter again as in Colab (fresh Python 3.12 venv, wheel, default
+#               threads), its claims compared with the test run's (tools/colab_check.py)
+# Each creates .venv when it is missing and installs requirements.txt plus rnnbook (editable).
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -13,7 +15,7 @@ export RNNBOOK_DATA
 # Threads: conftest.py gives every test process (and the notebook kernels it starts) one sleeping OpenMP/BLAS thread.
 WIDGET_JS := _build/static/widgets/html-manager/dist/embed-amd.js
 
-.PHONY: test book pdf venv clean
+.PHONY: test book pdf venv clean colab-check
 .DEFAULT_GOAL := test
 
 venv: $(VENV)/.installed
@@ -45,6 +47,14 @@ pdf: $(VENV)/.installed $(WIDGET_JS)
 	$(PY) tools/book_cache.py _build/executed _build/.jupyter_cache
 	$(VENV)/bin/jupyter-book build --builder singlehtml -W -n --keep-going .
 	$(PY) tools/pdf.py _build/singlehtml _build/pdf/rnn-book.pdf
+
+# The Colab-like run: fresh venv with $(COLAB_PYTHON) (default: Python 3.12), only ipykernel + torch; compares with
+# the chapters `make test` kept in _build/executed/. Threads stay at their default, so run it alone.
+# COLAB_CHAPTERS="01 02" runs some chapters only (CI runs them all).
+COLAB_PYTHON ?=
+COLAB_CHAPTERS ?=
+colab-check: $(VENV)/.installed
+	$(PY) tools/colab_check.py $(if $(COLAB_PYTHON),--python $(COLAB_PYTHON)) $(COLAB_CHAPTERS)
 
 clean:
 	rm -rf _build
