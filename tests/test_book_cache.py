@@ -61,3 +61,20 @@ def test_a_changed_chapter_is_not_cached(tmp_path, capsys):
     assert "changed since the test run" in capsys.readouterr().out
     with pytest.raises(KeyError):
         get_cache(str(tmp_path / "cache")).match_cache_notebook(changed)
+
+
+def test_progress_bars_are_left_out_of_the_book():
+    bar = nbformat.v4.new_output("display_data", data={
+        "application/vnd.jupyter.widget-view+json": {"model_id": "m1", "version_major": 2, "version_minor": 0},
+        "text/plain": "shakespeare:   0%|          | 0/500 [00:00<?, ?it/s]"})
+    slider = nbformat.v4.new_output("display_data", data={
+        "application/vnd.jupyter.widget-view+json": {"model_id": "m2", "version_major": 2, "version_minor": 0},
+        "text/plain": "interactive(children=(FloatSlider(value=1.0, description='temperature'),))"})
+    text_bar = nbformat.v4.new_output("stream", name="stderr", text="train: 100%|##########| 3.0k/3.0k [00:05<00:00]\n")
+    result = nbformat.v4.new_output("stream", name="stdout", text="loss 1.23 after 500 steps\n")
+    assert [book_cache.is_progress_bar(o) for o in (bar, slider, text_bar, result)] == [True, False, True, False]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("train()")])
+    run = copy.deepcopy(nb)
+    run.cells[0].outputs = [bar, slider, text_bar, result]
+    kept = book_cache.with_outputs(nb, run).cells[0].outputs
+    assert kept == [slider, result]

@@ -52,15 +52,16 @@ def test_checksum_mismatch_reports_both_hashes(toy):
     assert remote.sha256 in str(err.value) and hashlib.sha256(b"goodbye world\n").hexdigest() in str(err.value)
 
 
-def test_damaged_cache_entry_is_deleted(toy, monkeypatch):
+def test_damaged_cache_entry_is_moved_aside_never_deleted(toy, monkeypatch):
     body, remote, tmp = toy
     monkeypatch.delenv("RNNBOOK_DATA")
     cached = tmp / "cache" / "toy" / "hello.txt"
     cached.parent.mkdir(parents=True)
     cached.write_bytes(b"damaged")
-    with pytest.raises(ChecksumError, match="deleted"):
+    with pytest.raises(FileNotFoundError, match="moved aside") as err:  # offline: the damaged copy is kept aside
         load_text("toy")
-    assert not cached.exists()
+    assert "deleted" not in str(err.value)
+    assert not cached.exists() and (cached.parent / "hello.txt.corrupt").read_bytes() == b"damaged"
 
 
 def test_download_verifies_and_renames_atomically(toy, monkeypatch):
@@ -68,10 +69,9 @@ def test_download_verifies_and_renames_atomically(toy, monkeypatch):
     monkeypatch.delenv("RNNBOOK_DATA")
 
     class Response:
-        headers = {"Content-Length": str(len(body))}
-
         def __init__(self, payload):
             self.chunks = [payload, b""]
+            self.headers = {"Content-Length": str(len(payload))}
 
         def read(self, n):
             return self.chunks.pop(0)
@@ -90,7 +90,8 @@ def test_download_verifies_and_renames_atomically(toy, monkeypatch):
     monkeypatch.setattr(download.urllib.request, "urlopen", lambda url, timeout: Response(b"tampered"))
     with pytest.raises(ChecksumError):
         load_text("toy", progress=False)
-    assert list((tmp / "cache" / "toy").iterdir()) == []  # no partial file is left behind
+    left = [p.name for p in (tmp / "cache" / "toy").iterdir()]
+    assert left == ["hello.txt.lock"]  # no partial file is left behind, only the (empty) lock file
 
 
 def test_unknown_name_lists_the_known_ones():

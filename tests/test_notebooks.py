@@ -124,3 +124,94 @@ def test_repository_url_appears_only_in_config_readme_and_setup_cell():
             if url in path.read_text(errors="ignore"):
                 offenders.append(rel)
     assert offenders == [], f"the repository URL is repeated in {offenders}; keep it in _config.yml"
+
+
+# --- what a reader sees: code that fits the column, solutions hidden everywhere, no word of the development ---
+
+# Chapters whose code and solution cells are not yet in the book's format: chapters 4 and 5 are edited by other
+# work in progress and get `python tools/format_chapters.py book/04_char_rnn.ipynb book/05_interpretable_cells.ipynb`
+# (then hand edits for what it lists) once that has landed; then this list is emptied.
+NOT_YET_FORMATTED = {"04_char_rnn.ipynb", "05_interpretable_cells.ipynb"}
+# At a 1280 px window the article column holds 88 characters of code (book/_ext/static/rnnbook/book.css);
+# tests/browser_check.py checks in the built book that no code block scrolls sideways.
+MAX_CODE_LINE = 88
+SOLUTION_TITLE = "# @title Solution"
+
+
+def _chapters_in_format():
+    return [pytest.param(p, marks=pytest.mark.xfail(reason=f"{p.name} is not reformatted yet (NOT_YET_FORMATTED)",
+                                                    strict=False))
+            if p.name in NOT_YET_FORMATTED else p for p in CHAPTERS]
+
+
+def _scale_statement_lines(source: str) -> set[int]:
+    """Line numbers of the top-level statements that read the scale knob (``R = {"ci": ..., "full": ...}[SCALE]``).
+    They are exempt from the line length for now: every chapter's recipe line is being replaced by a read from
+    rnnbook.recipes in other work, which will make them short."""
+    import ast
+
+    tree = ast.parse(source)
+    return {n for node in tree.body if "SCALE" in (ast.get_source_segment(source, node) or "")
+            for n in range(node.lineno, node.end_lineno + 1)}
+
+
+@pytest.mark.parametrize("path", _chapters_in_format(), ids=lambda p: p.name)
+def test_code_lines_fit_the_column(path):
+    nb = nbformat.read(path, as_version=4)
+    too_long = []
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code" or cell.source == SETUP_CELL:  # the setup cell is hidden and shared
+            continue
+        exempt = _scale_statement_lines(cell.source)
+        too_long += [f"cell {i} line {n}: {len(line)} characters" for n, line in enumerate(cell.source.split("\n"), 1)
+                     if len(line) > MAX_CODE_LINE and n not in exempt]
+    assert not too_long, (f"{path.name}: code lines longer than {MAX_CODE_LINE} (run tools/format_chapters.py): "
+                          + "; ".join(too_long))
+
+
+def test_the_line_length_rule_catches_a_long_line_but_not_a_recipe():
+    recipe = 'R = {"ci": dict(steps=100, hidden=64, batch=32, lr=1e-2), "full": dict(steps=9000, hidden=512)}[SCALE]'
+    assert len(recipe) > MAX_CODE_LINE and _scale_statement_lines(recipe + "\nx = 1") == {1}
+    assert _scale_statement_lines("y = " + "1 + " * 30 + "1") == set()
+
+
+def _solutions(nb) -> list[tuple[int, nbformat.NotebookNode]]:
+    return [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code" and c.source != SETUP_CELL
+            and "hide-cell" in c.metadata.get("tags", []) and "assert" in c.source]
+
+
+@pytest.mark.parametrize("path", _chapters_in_format(), ids=lambda p: p.name)
+def test_solutions_are_hidden_in_html_jupyterlab_and_colab(path):
+    """HTML: the hide-cell tag; JupyterLab/Notebook: collapsed source; Colab: a form showing only its title."""
+    nb = nbformat.read(path, as_version=4)
+    solutions = _solutions(nb)
+    assert solutions, f"{path.name}: no solution cells found"
+    for i, cell in solutions:
+        assert cell.metadata.get("jupyter", {}).get("source_hidden") is True, f"cell {i}: source not hidden in Jupyter"
+        assert cell.metadata.get("cellView") == "form", f"cell {i}: not a form in Colab (cellView)"
+        assert cell.source.startswith(SOLUTION_TITLE), f"cell {i}: a Colab form starts with '{SOLUTION_TITLE}'"
+
+
+# "ci" in quotes is the name of the default scale (RNNBOOK_SCALE=ci), which readers use; CI (capitals) is the machinery
+DEVELOPMENT_WORDS = re.compile(r"\b(issues?\b|(?-i:CI)\b|the ci run|after looking at|TODO|FIXME|XXX|nbmake|pytest"
+                               r"|smoke[- ]test)", re.IGNORECASE)
+
+
+def _reader_text(nb) -> str:
+    """Markdown and the comments of the code: what a student reads."""
+    parts = [c.source for c in nb.cells if c.cell_type == "markdown"]
+    parts += [line[line.index("#"):] for c in nb.cells if c.cell_type == "code" and c.source != SETUP_CELL
+              for line in c.source.split("\n") if "#" in line]
+    return "\n".join(parts)
+
+
+@pytest.mark.parametrize("path", _chapters_in_format(), ids=lambda p: p.name)
+def test_the_book_does_not_speak_of_its_development(path):
+    hits = [m.group(0) for m in DEVELOPMENT_WORDS.finditer(_reader_text(nbformat.read(path, as_version=4)))]
+    assert not hits, f"{path.name} speaks of the development process: {hits}"
+
+
+def test_development_words_are_caught():
+    assert DEVELOPMENT_WORDS.search("the bars were set after looking at the ci run")
+    assert DEVELOPMENT_WORDS.search("above the issue's starting point")
+    assert not DEVELOPMENT_WORDS.search('the default "ci" scale trains in a minute; a circle is an object')

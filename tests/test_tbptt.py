@@ -306,3 +306,88 @@ def test_check_tbptt_mask(capsys):
     assert "sliding window" in capsys.readouterr().out
     assert not check_tbptt_mask(lambda T, k: right(T, k).T)
     assert "transposed" in capsys.readouterr().out
+
+
+def test_lr_factor_values():
+    assert lr_factor(0.5, "linear", warmup=0.2) == pytest.approx(1 - 0.3 / 0.8)  # decay over what follows warm-up
+    assert lr_factor(0.6, "cosine", warmup=0.2) == pytest.approx(0.5)
+    assert lr_factor(0.1, "linear", warmup=0.2) == pytest.approx((0.1 + 1e-3) / 0.2)  # warm-up: linear from ~0
+    assert lr_factor(0.0, "cosine", warmup=0.5) == pytest.approx(1e-3 / 0.5)
+    assert lr_factor(0.2, "linear", warmup=0.2) == pytest.approx(1.0)  # warm-up ends at full strength
+    assert lr_factor(0.3, "constant", warmup=0.2) == 1.0
+    assert lr_factor(-0.5, "linear") == 1.0 and lr_factor(1.5, "linear") == 0.0  # progress is clamped to [0, 1]
+    assert lr_factor(0.25, "cosine") == pytest.approx(0.5 * (1 + math.cos(math.pi / 4)))
+
+
+def test_lr_schedule_is_applied_at_every_update():
+    """SGD without clipping: every update's step size is lr * lr_factor(step / steps), as in a loop written out."""
+    from rnnbook.tbptt import detach_state as cut
+
+    ids, steps, lr = _ids(400), 8, 0.5
+    a, b = _model(), _model()
+    hist = train_lm(a, text_stream(ids, 4, 16), steps, lr=lr, optimizer="sgd", clip_norm=None, schedule="linear",
+                    warmup=0.25, progress=False, device="cpu")
+    opt, state, losses = torch.optim.SGD(b.parameters(), lr=lr), None, []
+    chunks = list(tbptt_batches(ids, 4, 16))
+    for step in range(steps):
+        x, y = chunks[step % len(chunks)]
+        state = None if step % len(chunks) == 0 else cut(state)
+        for group in opt.param_groups:
+            group["lr"] = lr * lr_factor(step / steps, "linear", 0.25)
+        logits, state = b(torch.as_tensor(x), state)
+        loss = F.cross_entropy(logits.reshape(-1, V), torch.as_tensor(y).reshape(-1))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    np.testing.assert_allclose(hist.loss, losses, rtol=1e-6)
+    for p, q in zip(a.parameters(), b.parameters()):
+        torch.testing.assert_close(p, q)
+
+
+def test_with_a_time_budget_the_schedule_follows_the_clock(monkeypatch):
+    import rnnbook.tbptt as tbptt
+
+    seen = []
+    monkeypatch.setattr(tbptt, "lr_factor", lambda p, s, w: seen.append(p) or lr_factor(p, s, w))
+    hist = train_lm(_model(), text_stream(_ids(), 4, 8), time_budget=0.4, schedule="linear", progress=False,
+                    device="cpu")
+    assert len(seen) >= hist.steps and seen == sorted(seen) and 0.0 <= seen[0] < 0.3 and 0.6 < seen[-1] <= 1.05
+    seen.clear()
+    hist = train_lm(_model(), text_stream(_ids(), 4, 8), steps=4, time_budget=100.0, progress=False, device="cpu")
+    assert hist.steps == 4 and seen == pytest.approx([0.0, 0.25, 0.5, 0.75], abs=1e-3)  # steps end first
+
+
+def test_checkpoints_are_written_every_checkpoint_every_updates(tmp_path, monkeypatch):
+    import rnnbook.tbptt as tbptt
+
+    saved = []
+    real = tbptt.save_checkpoint
+    monkeypatch.setattr(tbptt, "save_checkpoint", lambda path, m, o, step, state, **kw: saved.append(step) or
+                        real(path, m, o, step, state, **kw))
+    train_lm(_model(), text_stream(_ids(), 4, 8), steps=7, checkpoint=tmp_path / "c.pt", checkpoint_every=3,
+             progress=False, device="cpu")
+    assert saved == [3, 6, 7]
+    saved.clear()
+    train_lm(_model(), text_stream(_ids(), 4, 8), steps=2, progress=False, device="cpu")
+    assert saved == []  # no checkpoint asked for, none written
+
+
+def test_an_empty_stream_is_named():
+    with pytest.raises(ValueError, match="the stream yielded no chunks"):
+        train_lm(_model(), lambda: iter([]), steps=2, progress=False, device="cpu")
+
+
+def test_evaluate_counts_only_scored_targets_and_refuses_none():
+    model = _model()
+    x = torch.as_tensor(_ids(40).reshape(4, 10))
+    y = torch.full((4, 10), IGNORE)
+    y[:, -1] = torch.as_tensor(_ids(4, seed=1))
+    ev = evaluate(model, [(x, y)])
+    assert ev.count == 4 and 0.0 <= ev.accuracy <= 1.0
+    with torch.no_grad():
+        want = F.cross_entropy(model(x)[0][:, -1], y[:, -1]).item()
+    assert ev.nats == pytest.approx(want, rel=1e-5) and ev.bits == pytest.approx(want / math.log(2))
+    assert ev.perplexity == pytest.approx(math.exp(want)) and f"{ev.nats:.4f} nats/char" in str(ev)
+    with pytest.raises(ValueError, match="no scored targets"):
+        evaluate(model, [(x, torch.full((4, 10), IGNORE))])

@@ -9,17 +9,33 @@ committed chapter (book/<name>.ipynb) with the executed outputs copied in, cell 
 code changed since the test run no longer matches and is executed again by the build (and `.ci/run`
 fails when that happens, because CI must not execute a chapter twice).
 
+Progress bars (tqdm) are left out of what is cached: a reader of the book sees the finished results, and a frozen
+"100% 500/500 [00:31<00:00]" is noise there; in Jupyter and Colab the bars show as the chapter runs.
+
     python tools/book_cache.py _build/executed _build/.jupyter_cache [book]
 """
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
 import nbformat
 from jupyter_cache import get_cache
 from jupyter_cache.base import CacheBundleIn
+
+
+PROGRESS_BAR = re.compile(r"\d+%\|.*\| *[\d.]+[kMG]?/[\d.?]+[kMG]? *\[")
+
+
+def is_progress_bar(output: nbformat.NotebookNode) -> bool:
+    """A tqdm bar: a widget whose text form reads like one, or a stderr stream of bar updates."""
+    if output.get("output_type") == "stream":
+        return output.get("name") == "stderr" and bool(PROGRESS_BAR.search(output.get("text", "")))
+    data = output.get("data", {})
+    return ("application/vnd.jupyter.widget-view+json" in data
+            and bool(PROGRESS_BAR.search(str(data.get("text/plain", "")))))
 
 
 def with_outputs(source: nbformat.NotebookNode, executed: nbformat.NotebookNode) -> nbformat.NotebookNode | None:
@@ -29,7 +45,8 @@ def with_outputs(source: nbformat.NotebookNode, executed: nbformat.NotebookNode)
     if [c.source for c in src_code] != [c.source for c in run_code]:
         return None
     for s, r in zip(src_code, run_code):
-        s.outputs, s.execution_count = r.outputs, r.execution_count
+        s.outputs = [o for o in r.outputs if not is_progress_bar(o)]
+        s.execution_count = r.execution_count
     for key in ("language_info", "widgets"):  # widgets: the widget state the static HTML renders
         if key in executed.metadata:
             source.metadata[key] = executed.metadata[key]

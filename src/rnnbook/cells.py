@@ -70,12 +70,41 @@ class Cell(nn.Module):
     def step(self, xw: Tensor, state: State) -> tuple[Tensor, State]:
         raise NotImplementedError
 
+    def check_input(self, x: Tensor, name: str = "x_t", where: str | None = None) -> None:
+        """A torch tensor of the weights' floating dtype, on their device (else TypeError naming ``name``)."""
+        where = where or type(self).__name__
+        if not isinstance(x, Tensor):
+            raise TypeError(f"{where}: {name} must be a torch tensor, got {type(x).__name__}; "
+                            f"pass torch.as_tensor({name}, dtype=torch.{str(self.Wx.dtype).split('.')[-1]})")
+        if x.dtype != self.Wx.dtype:
+            raise TypeError(f"{where}: {name} has dtype {x.dtype}, the weights are {self.Wx.dtype}; pass "
+                            f"{name}.to({self.Wx.dtype}) (or convert the module with .to(dtype) / .double())")
+
+    def check_state(self, state, N: int, where: str | None = None) -> State:
+        """``state`` as the tuple this cell carries: ``n_state`` tensors of shape (N, H) and the weights' dtype.
+
+        A bare tensor given for an LSTM's (h, c) would unpack row by row into a wrong answer: refused.
+        """
+        where = where or type(self).__name__
+        form = "(h, c)" if self.n_state == 2 else "(h,)"
+        if not isinstance(state, (tuple, list)) or len(state) != self.n_state:
+            got = (f"a tuple of {len(state)}" if isinstance(state, (tuple, list)) else f"a {type(state).__name__}")
+            raise TypeError(f"{where}: state must be the tuple {form} of {self.n_state} tensor(s), each "
+                            f"(N, {self.hidden_size}); got {got}. Pass None for zeros")
+        for k, s in zip("hc", state):
+            if not isinstance(s, Tensor) or tuple(s.shape) != (N, self.hidden_size):
+                shape = tuple(s.shape) if isinstance(s, Tensor) else type(s).__name__
+                raise ValueError(f"{where}: state's {k} must be a tensor of shape (N, H) = ({N}, {self.hidden_size}),"
+                                 f" got {shape}")
+            self.check_input(s, f"state's {k}", where)
+        return tuple(state)
+
     def forward(self, x: Tensor, state: State | None = None) -> tuple[Tensor, State]:
         """One step from the raw input: x_t (N, D), state -> h_t (N, H), the new state."""
+        self.check_input(x)
         if x.dim() != 2 or x.shape[1] != self.input_size:
             raise ValueError(f"{type(self).__name__}: x_t must have shape (N, {self.input_size}), got {tuple(x.shape)}")
-        if state is None:
-            state = self.init_state(x.shape[0], x)
+        state = self.init_state(x.shape[0], x) if state is None else self.check_state(state, x.shape[0])
         return self.step(self.input_part(x), state)
 
     def extra_repr(self) -> str:
@@ -308,14 +337,20 @@ class StackedRNN(nn.Module):
 
     def forward(self, x: Tensor, states: Sequence[State] | None = None) -> tuple[Tensor, list[State]]:
         D = self.cells[0].input_size
+        self.cells[0].check_input(x, "x", "StackedRNN")
         if x.dim() != 3 or x.shape[2] != D:
             raise ValueError(f"StackedRNN: x must have shape (N, T, {D}), got {tuple(x.shape)}")
-        if states is not None and len(states) != len(self.cells):
-            raise ValueError(f"StackedRNN: give one state per layer ({len(self.cells)}), got {len(states)}")
+        if x.shape[1] == 0:
+            raise ValueError(f"StackedRNN: x has T = 0 time steps (shape {tuple(x.shape)}); give at least one step")
+        if states is not None and (not isinstance(states, (list, tuple)) or len(states) != len(self.cells)):
+            got = len(states) if isinstance(states, (list, tuple)) else f"a {type(states).__name__}"
+            raise ValueError(f"StackedRNN: states must be a list with one state per layer ({len(self.cells)}), "
+                             f"got {got}")
         N, T, _ = x.shape
         finals = []
         for l, cell in enumerate(self.cells):
-            state = states[l] if states is not None else cell.init_state(N, x)
+            state = (cell.check_state(states[l], N, f"StackedRNN layer {l}") if states is not None
+                     else cell.init_state(N, x))
             hs = []
             for xw_t in cell.input_part(x).unbind(1):  # x Wx + b for all T steps at once, then one per step
                 h, state = cell.step(xw_t, state)

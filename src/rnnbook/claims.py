@@ -5,8 +5,8 @@ Every chapter ends with
     report_claims("04", {"LSTM beats the trigram (1.98 < 2.10 nats/char)": lstm < trigram, ...},
                   numbers={"lstm-val": lstm, "trigram-val": trigram})
 
-which (1) displays the table of claims with a yes/NO column, (2) glues it with myst-nb under the key
-``claims-04`` (HTML) and every number under ``claims-04-<name>`` (text), and (3) raises ``AssertionError`` naming
+which (1) displays the table of claims with a yes/NO column (``rnnbook.viz.table``), (2) glues it with myst-nb
+under the key ``claims-04`` (its HTML and Markdown) and every number under ``claims-04-<name>`` (text), and (3) raises ``AssertionError`` naming
 each claim that does not hold. The book's summary page pastes the glued outputs from the *executed* chapters with
 myst-nb's cross-document glue, so no number is typed in twice:
 
@@ -64,20 +64,35 @@ def _check(chapter: str, claims: Mapping[str, object], numbers: Mapping[str, flo
             raise TypeError(f"chapter {chapter}: number {name!r} must be a finite int or float, got {value!r}")
 
 
+def claims_table(claims: Mapping[str, object]):
+    """The table ``claim | holds`` with ``yes`` or ``NO``: an ``rnnbook.viz.table.Table``, the book's one kind of
+    table (HTML in the book and in Jupyter/Colab, a pipe table where only Markdown is shown)."""
+    from rnnbook.viz.table import table
+
+    return table([[text, "yes" if value else "NO"] for text, value in claims.items()], columns=["claim", "holds"])
+
+
 def claims_markdown(claims: Mapping[str, object]) -> str:
-    """A Markdown table ``| claim | holds |`` with ``yes`` or ``NO`` in the second column."""
-    cell = lambda text: text.replace("|", "\\|")  # a '|' in a description would split the Markdown cell
-    rows = [f"| {cell(text)} | {'yes' if value else '**NO**'} |" for text, value in claims.items()]
-    return "| claim | holds |\n|---|---|\n" + "\n".join(rows)
+    """The claims table as GitHub-flavoured Markdown (a ``|`` in a description is escaped)."""
+    return claims_table(claims)._repr_markdown_()
 
 
 def claims_html(claims: Mapping[str, object]) -> str:
-    """The same table as HTML (what the summary page pastes: cross-document glue renders HTML, not Markdown)."""
-    rows = "".join(
-        f"<tr><td>{html.escape(text)}</td><td style='text-align:center'>{'yes' if value else '<b>NO</b>'}</td></tr>"
-        for text, value in claims.items())
-    return ("<table class='rnnbook-claims table'><thead><tr><th>claim</th><th>holds</th></tr></thead>"
-            f"<tbody>{rows}</tbody></table>")
+    """The claims table as HTML (what the summary page pastes)."""
+    return claims_table(claims)._repr_html_()
+
+
+def claims_from_markdown(markdown: str) -> dict[str, bool]:
+    """Read back a table written by ``claims_markdown``: ``{description: holds}`` (what tools that compare
+    executed chapters need; the inverse of ``claims_markdown``)."""
+    lines = markdown.strip().splitlines()
+    if len(lines) < 2 or [c.strip() for c in lines[0].strip("|").split("|")] != ["claim", "holds"]:
+        raise ValueError(f"not a claims table (it must start with '| claim | holds |'): {markdown[:80]!r}")
+    claims = {}
+    for line in lines[2:]:
+        text, value = re.fullmatch(r"\|\s(.*)\s\|\s(yes|NO)\s\|", line.strip()).groups()
+        claims[html.unescape(text.replace("\\|", "|"))] = value == "yes"
+    return claims
 
 
 def failed_claims(claims: Mapping[str, object]) -> list[str]:
@@ -93,18 +108,19 @@ def report_claims(chapter: str, claims: Mapping[str, object], numbers: Mapping[s
     Raises ``AssertionError`` listing every failing claim by its description, ``ValueError``/``TypeError`` when the
     arguments are malformed (a claim that is not a bool, a key with spaces, a NaN number).
     """
-    from IPython.display import HTML, Markdown, display
+    from IPython.display import display
 
     _check(chapter, claims, numbers)
     claims = {text: bool(value) for text, value in claims.items()}
-    display(Markdown(claims_markdown(claims)))
+    shown = claims_table(claims)
+    display(shown)
     if glue:
         try:
             from myst_nb import glue as myst_glue
         except ImportError:  # e.g. Colab: nothing to paste into, the table above is what a reader needs
             myst_glue = None
         if myst_glue is not None:
-            myst_glue(claims_key(chapter), HTML(claims_html(claims)), display=False)
+            myst_glue(claims_key(chapter), shown, display=False)
             for name, value in (numbers or {}).items():
                 myst_glue(claims_key(chapter, name), float(value), display=False)
     failed = failed_claims(claims)

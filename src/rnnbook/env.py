@@ -29,18 +29,51 @@ def seed_everything(seed: int = 0) -> None:
     torch.use_deterministic_algorithms(True, warn_only=True)
 
 
+def available_devices() -> list[str]:
+    """The devices torch can use on this machine: ``cpu``, then ``cuda``, ``cuda:0``, ... and ``mps`` when present."""
+    import torch
+
+    devices = ["cpu"]
+    if torch.cuda.is_available():
+        devices += ["cuda", *(f"cuda:{i}" for i in range(torch.cuda.device_count()))]
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        devices.append("mps")
+    return devices
+
+
+def check_device(device, source: str = "device") -> str:
+    """Return ``device`` (a str or ``torch.device``) as a string when torch can use it here; else a ValueError that
+    names ``source`` (the argument or variable it came from) and lists the available devices."""
+    import torch
+
+    name = str(device) if isinstance(device, torch.device) else device
+    available = available_devices()
+    if isinstance(name, str) and name in available:
+        return name
+    if not isinstance(name, str):
+        raise TypeError(f"{source} must be a device name such as 'cpu' or 'cuda' (a str or torch.device), "
+                        f"got {type(device).__name__}")
+    hint = f" (did you mean {name.strip().lower()!r}?)" if name.strip().lower() in available else ""
+    why = " torch sees no CUDA GPU on this machine;" if name.lower().startswith("cuda") else ""
+    raise ValueError(f"{source}={name!r} is not a device torch can use here{hint};{why} available devices: "
+                     f"{', '.join(available)}. Use one of them (or unset RNNBOOK_DEVICE to let rnnbook choose).")
+
+
 def get_device(prefer: str | None = None) -> str:
     """Return ``"cuda"`` when a GPU is present (or ``prefer`` says so), else ``"cpu"``.
 
-    ``$RNNBOOK_DEVICE`` overrides the choice (e.g. ``RNNBOOK_DEVICE=cpu`` on a GPU machine).
+    ``$RNNBOOK_DEVICE`` overrides the choice (e.g. ``RNNBOOK_DEVICE=cpu`` on a GPU machine); an empty variable
+    counts as unset. A device torch cannot use here (``tpu``, ``CPU``, ``cuda`` without a GPU) is a ValueError
+    that lists the available ones.
     """
     import torch
 
-    choice = prefer or os.environ.get("RNNBOOK_DEVICE")
+    if prefer is not None:
+        return check_device(prefer, "prefer")
+    choice = os.environ.get("RNNBOOK_DEVICE", "").strip()
     if choice:
-        if choice.startswith("cuda") and not torch.cuda.is_available():
-            raise RuntimeError(f"device {choice!r} was asked for, but torch sees no CUDA GPU; use 'cpu'")
-        return choice
+        return check_device(choice, "RNNBOOK_DEVICE")
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 

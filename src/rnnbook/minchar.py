@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from rnnbook.data.text import read_text
+from rnnbook.errors import DivergenceError
 
 HIDDEN_SIZE = 100  # size of hidden layer of neurons
 SEQ_LENGTH = 25  # number of steps to unroll the RNN for
@@ -178,6 +179,9 @@ def sample(h: np.ndarray, seed_ix: int, n: int, params: Params, temperature: flo
             y = y / temperature
             y = y - np.max(y)  # exp(y / T) overflows for small T otherwise; the softmax is unchanged
         p = np.exp(y) / np.sum(np.exp(y))
+        if not np.all(np.isfinite(p)):
+            raise DivergenceError("sample: the probabilities are NaN or inf, the weights have diverged (or hold "
+                                  "NaN); train again with a lower learning rate or with clipping")
         ix = np.random.choice(range(vocab_size), p=p.ravel())
         x = np.zeros((vocab_size, 1))
         x[ix] = 1
@@ -191,6 +195,25 @@ def adagrad_update(params: Params, grads: Sequence[np.ndarray], mems: Sequence[n
     for param, dparam, mem in zip(params.as_list(), grads, mems):
         mem += dparam * dparam
         param += -learning_rate * dparam / np.sqrt(mem + 1e-8)  # adagrad update
+
+
+def check_loss(loss: float, n: int, learning_rate: float, clip: float | None) -> None:
+    """Raise ``DivergenceError`` when an iteration's loss is NaN or inf, naming the learning rate and clipping."""
+    if not np.isfinite(loss):
+        raise DivergenceError(
+            f"the loss became {loss} at iteration {n} (learning_rate={learning_rate}, clip={clip}): the weights "
+            f"diverged. Lower the learning rate (the listing uses {LEARNING_RATE}) or clip the gradients "
+            f"(clip={CLIP})")
+
+
+def seed_index(char_to_ix: dict[str, int], seed_char: str) -> int:
+    """The index of ``seed_char``; a character outside the vocabulary is a ValueError naming the argument."""
+    if not (isinstance(seed_char, str) and len(seed_char) == 1):
+        raise ValueError(f"seed_char must be one character, got {seed_char!r}")
+    if seed_char not in char_to_ix:
+        raise ValueError(f"seed_char {seed_char!r} is not in the model's vocabulary of {len(char_to_ix)} characters "
+                         f"({''.join(sorted(char_to_ix))[:40]!r}...); start from a character of the training text")
+    return char_to_ix[seed_char]
 
 
 def check_data(data: str, seq_length: int = SEQ_LENGTH, source: str = "the text") -> str:
@@ -244,7 +267,7 @@ class MinCharRNN:
     def sample_text(self, n: int = SAMPLE_LENGTH, h: np.ndarray | None = None, seed_char: str | None = None,
                     temperature: float = 1.0) -> str:
         """Sample ``n`` characters from the current model, from memory ``h`` (default hprev) after ``seed_char``."""
-        seed_ix = self.char_to_ix[seed_char] if seed_char is not None else self._chunk()[0][0]
+        seed_ix = seed_index(self.char_to_ix, seed_char) if seed_char is not None else self._chunk()[0][0]
         ixes = sample(self.hprev if h is None else h, seed_ix, n, self.params, temperature)
         return "".join(self.ix_to_char[ix] for ix in ixes)
 
@@ -262,14 +285,17 @@ class MinCharRNN:
             self.hprev = np.zeros((self.hidden_size, 1))  # reset RNN memory
             self.p = 0  # go from start of data
         inputs, targets = self._chunk()
+        # forward seq_length characters through the net and fetch gradient (before sampling, which draws from
+        # the same hprev: the loss says first when the weights have diverged; no random numbers are used here)
+        hprev = self.hprev
+        loss, dWxh, dWhh, dWhy, dbh, dby, self.hprev = lossFun(inputs, targets, hprev, self.params)
+        check_loss(loss, self.n, self.learning_rate, CLIP)
         # sample from the model now and then
         if sample_every and self.n % sample_every == 0:
-            sample_ix = sample(self.hprev, inputs[0], sample_length, self.params)
+            sample_ix = sample(hprev, inputs[0], sample_length, self.params)
             txt = "".join(self.ix_to_char[ix] for ix in sample_ix)
             self.samples[self.n] = txt
             lines.append("----\n %s \n----" % (txt,))
-        # forward seq_length characters through the net and fetch gradient
-        loss, dWxh, dWhh, dWhy, dbh, dby, self.hprev = lossFun(inputs, targets, self.hprev, self.params)
         self.smooth_loss = self.smooth_loss * 0.999 + loss * 0.001
         self.losses.append(float(loss))
         self.smooth_losses.append(float(self.smooth_loss))
@@ -329,6 +355,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"stopped at iteration {model.n}", file=sys.stderr)
         return 130
+    except DivergenceError as err:
+        print(f"error: {err} (--learning-rate)", file=sys.stderr)
+        return 1
     return 0
 
 

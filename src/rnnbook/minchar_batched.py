@@ -32,7 +32,8 @@ from functools import lru_cache
 import numpy as np
 
 from rnnbook.minchar import (
-    CLIP, HIDDEN_SIZE, LEARNING_RATE, SEQ_LENGTH, Params, adagrad_update, build_vocab, check_data, init_params, sample,
+    CLIP, HIDDEN_SIZE, LEARNING_RATE, SEQ_LENGTH, Params, adagrad_update, build_vocab, check_data, check_loss,
+    init_params, sample, seed_index,
 )
 
 DTYPES = (np.float32, np.float64)
@@ -281,6 +282,7 @@ class BatchedMinCharRNN:
         chunk = self.ids[self._offsets + self.p].T  # (T + 1, B)
         loss, *grads, self.hprev = batched_lossFun(chunk[:-1], chunk[1:], self.hprev, self.params, self.clip,
                                                    self.work)
+        check_loss(loss, self.n, self.learning_rate, self.clip)
         self.smooth_loss = self.smooth_loss * 0.999 + loss * 0.001
         self.losses.append(loss)
         self.smooth_losses.append(float(self.smooth_loss))
@@ -309,7 +311,7 @@ class BatchedMinCharRNN:
         """Sample ``n`` characters with the faithful ``sample`` (legacy global generator), from memory ``h``
         (H, 1) (default: zeros) after ``seed_char`` (default: the first character of the text)."""
         h = np.zeros((self.hidden_size, 1), self.dtype) if h is None else h
-        seed_ix = self.char_to_ix[seed_char] if seed_char is not None else int(self.ids[0])
+        seed_ix = seed_index(self.char_to_ix, seed_char) if seed_char is not None else int(self.ids[0])
         return "".join(self.ix_to_char[i] for i in sample(h, seed_ix, n, self.params, temperature))
 
 

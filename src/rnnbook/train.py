@@ -14,8 +14,38 @@ import torch
 from torch import nn
 
 
-class DivergenceError(RuntimeError):
-    """The loss became NaN or inf."""
+from rnnbook.errors import DivergenceError  # noqa: F401  (raised here; defined without torch for the numpy code)
+
+
+def _knobs(lr: float, clip_norm: float | None, clip_value: float | None) -> str:
+    return (f"(lr={lr}, clip_norm={clip_norm}, clip_value={clip_value}): "
+            "lower the learning rate or clip the gradients (clip_norm=1.0 or clip_value=5.0)")
+
+
+class DivergenceWatch:
+    """Stop a run whose loss stays far above where it started: ``patience`` updates in a row with a loss above
+    ``factor`` times the first update's loss plus ``margin`` nats.
+
+    A learning rate far too large rarely gives NaN at once: the weights jump to where the loss is hundreds of nats
+    per token and stay there, while a healthy run's loss falls below its start within a few updates and never
+    comes back to three times it. One update above the line (a spike) is no divergence; ``patience`` of them is.
+    """
+
+    def __init__(self, factor: float = 3.0, margin: float = 1.0, patience: int = 20):
+        self.factor, self.margin, self.patience = factor, margin, patience
+        self.limit: float | None = None
+        self.above = 0
+
+    def __call__(self, value: float, step: int, lr: float, clip_norm: float | None = None,
+                 clip_value: float | None = None) -> None:
+        if self.limit is None:
+            self.limit = self.factor * value + self.margin
+        self.above = self.above + 1 if value > self.limit else 0
+        if self.above >= self.patience:
+            raise DivergenceError(
+                f"the loss stayed above {self.limit:.3g} ({self.factor:g} x its first value + {self.margin:g}) for "
+                f"{self.above} updates, up to "
+                f"{value:.4g} at step {step} {_knobs(lr, clip_norm, clip_value)}")
 
 
 @dataclass
@@ -53,18 +83,22 @@ def clip_gradients(model: nn.Module, clip_norm: float | None = None, clip_value:
 def check_finite(value: float, step: int, lr: float, clip_norm: float | None, clip_value: float | None) -> None:
     """Raise ``DivergenceError`` when a loss is NaN or inf; the message names the knobs to turn."""
     if not math.isfinite(value):
-        raise DivergenceError(
-            f"the loss became {value} at step {step} (lr={lr}, clip_norm={clip_norm}, clip_value={clip_value}): "
-            "lower the learning rate or clip the gradients (clip_norm=1.0 or clip_value=5.0)"
-        )
+        raise DivergenceError(f"the loss became {value} at step {step} {_knobs(lr, clip_norm, clip_value)}")
 
 
 def update(model: nn.Module, opt: torch.optim.Optimizer, loss: torch.Tensor, step: int, lr: float,
-           clip_norm: float | None = None, clip_value: float | None = None) -> float:
+           clip_norm: float | None = None, clip_value: float | None = None, *, what: str = "the loss") -> float:
     """One update on ``loss``: check that it is finite (else ``DivergenceError``), backpropagate, clip, step.
 
     Returns the loss as a float. Every training loop of the package goes through here.
     """
+    if not isinstance(loss, torch.Tensor) or loss.numel() != 1 or not loss.requires_grad:
+        got = (f"a tensor of shape {tuple(loss.shape)}" if isinstance(loss, torch.Tensor) and loss.numel() != 1
+                else "a tensor that does not require grad" if isinstance(loss, torch.Tensor)
+                else f"a {type(loss).__name__}")
+        raise TypeError(f"{what} must be a scalar tensor computed from the model's parameters (so that it can be "
+                        f"backpropagated), got {got}; return the tensor itself, not loss.item() or float(loss), "
+                        "and do not compute it under torch.no_grad()")
     value = float(loss.detach())
     check_finite(value, step, lr, clip_norm, clip_value)
     opt.zero_grad(set_to_none=True)
@@ -98,7 +132,8 @@ def fit(
     model.train()
     bar = tqdm(range(steps), desc=desc, disable=not progress, mininterval=1.0)
     for step in bar:
-        value = update(model, opt, step_loss(step), step, lr, clip_norm, clip_value)
+        value = update(model, opt, step_loss(step), step, lr, clip_norm, clip_value,
+                       what="step_loss(step) (the loss to minimise)")
         history.loss.append(value)
         if step % 50 == 0:
             bar.set_postfix(loss=f"{value:.3f}")

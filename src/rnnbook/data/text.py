@@ -86,8 +86,14 @@ class Vocab:
 
     def decode(self, ids: Sequence[int] | np.ndarray) -> str:
         """Indices -> string."""
+        arr = np.asarray(ids)
+        if arr.size and not (np.issubdtype(arr.dtype, np.integer) or arr.dtype == object):
+            raise TypeError(f"decode: ids must be integer indices, got dtype {arr.dtype}; round and convert them "
+                            "with np.asarray(ids).astype(int) if they are whole numbers")
         out = []
-        for i in np.asarray(ids).ravel().tolist():
+        for i in arr.ravel().tolist():
+            if isinstance(i, bool) or not isinstance(i, int):
+                raise TypeError(f"decode: ids must be integer indices, got {i!r} ({type(i).__name__})")
             if not 0 <= i < len(self):
                 raise ValueError(f"index {i} is outside the vocabulary (0..{len(self) - 1})")
             out.append(self.itos[i])

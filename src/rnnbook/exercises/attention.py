@@ -114,7 +114,14 @@ def check_peak_in_mask(fn: Callable) -> bool:
             return False
         if not _returns_tuple(name, out, 2, "the pair (mass, peak)"):
             return False
-        mass, peak = float(out[0]), bool(out[1])
+        mass = as_number(name, out[0], "the mass as one number (a float)")
+        if mass is None:
+            return False
+        if not isinstance(out[1], (bool, np.bool_)) and not (isinstance(out[1], (int, np.integer)) and out[1] in (0, 1)):
+            print(f"{name}: peak must be a bool (is the maximum on the object?), got {type(out[1]).__name__} "
+                  f"{out[1]!r}.")
+            return False
+        peak = bool(out[1])
         want_mass, want_peak = float(alpha[inside].sum()), bool(inside[int(np.argmax(alpha))])
         if not np.isclose(mass, want_mass, rtol=1e-6, atol=1e-9):
             print(f"{name}: case {k}: mass {mass:.4f}, expected {want_mass:.4f} (the sum of alpha over the object's cells).")
@@ -154,7 +161,7 @@ def check_majority_answer(fn: Callable) -> bool:
         return False
     want = reference_majority_answer(train_texts, train_answers, test_texts)
     overall = np.full_like(want, int(np.bincount(train_answers).argmax()))
-    if _compare(name, "the predicted answers", np.asarray(got), want,
+    if _compare(name, "the predicted answers", got, want,
                 {"the overall most frequent answer for every question (the question text ignored)": overall}):
         print(f"{name}: correct.")
         return True

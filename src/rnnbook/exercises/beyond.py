@@ -12,6 +12,7 @@ from rnnbook.data.translation import number_to_words
 from rnnbook.exercises.common import call as _call
 from rnnbook.exercises.common import returns_tuple as _returns_tuple
 from rnnbook.exercises.common import compare as _compare
+from rnnbook.exercises.common import to_array
 from rnnbook.models.seq2seq import attend
 from rnnbook.models.transformer import causal_attention, causal_mask
 
@@ -50,7 +51,7 @@ def check_attend(fn: Callable) -> bool:
         return False
     if not _returns_tuple(name, out, 2, "the pair (context, weights)"):
         return False
-    context, weights = (np.asarray(torch.as_tensor(o).detach()) for o in out)
+    context, weights = out
     want_c, want_w = (o.numpy() for o in attend(scores, values, mask))
     no_mask = torch.softmax(scores, -1)
     hints = {"the softmax without the mask (padding got weight)": no_mask.numpy(),
@@ -80,7 +81,7 @@ def check_causal_attention(fn: Callable) -> bool:
              "attention without the 1/sqrt(d_k) scaling": causal_attention(q * 2.0, k, v)[0].numpy(),
              "the mask turned the wrong way (upper triangle)":
                  (torch.softmax((scores / 2.0).masked_fill(~causal_mask(6).T, float("-inf")), -1) @ v).numpy()}
-    if _compare(name, "the output", np.asarray(torch.as_tensor(got).detach()), want, hints):
+    if _compare(name, "the output", got, want, hints):
         print(f"{name}: correct.")
         return True
     return False
@@ -93,7 +94,9 @@ def check_causal_mask(fn: Callable[[int], torch.Tensor]) -> bool:
         ok, got = _call(name, fn, T)
         if not ok:
             return False
-        got = np.asarray(torch.as_tensor(got))
+        got = to_array(name, f"the mask for T={T}", got)
+        if got is None:
+            return False
         want = causal_mask(T).numpy()
         if got.shape != want.shape:
             print(f"{name}: for T={T} the mask has shape {got.shape}, expected {want.shape}.")

@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from rnnbook.exercises.common import as_number
 from rnnbook.exercises.common import call as _call
 from rnnbook.exercises.common import returns_tuple as _returns_tuple
 from rnnbook.exercises.common import compare as _compare
@@ -53,8 +54,8 @@ def check_temporal_softmax_loss(fn: Callable) -> bool:
     if not _returns_tuple(name, out, 2, "(loss, dx)"):
         return False
     loss, dx = out
-    if not np.isscalar(loss) and np.shape(loss) != ():
-        print(f"{name}: loss must be a scalar, got shape {np.shape(loss)}")
+    loss = as_number(name, loss, "the loss as one number (a float)")
+    if loss is None:
         return False
     if not np.isclose(float(loss), want_loss, rtol=1e-6):
         hint = ""

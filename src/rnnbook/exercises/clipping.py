@@ -39,7 +39,7 @@ def check_clip_by_global_norm(fn: Callable) -> bool:
                 "element-wise value clipping (np.clip), which changes the direction": np.clip(g, -max_norm, max_norm),
                 "the gradient always rescaled to max_norm (leave small gradients unchanged)": g * max_norm / total,
             }
-            if not _compare(name, f"array {k} ({label})", np.asarray(g_got, dtype=float), g * scale, hints):
+            if not _compare(name, f"array {k} ({label})", g_got, g * scale, hints):
                 return False
     print(f"{name}: correct.")
     return True

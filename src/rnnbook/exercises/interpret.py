@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from rnnbook.exercises.common import as_number
+from rnnbook.exercises.common import as_mask, as_number
 from rnnbook.exercises.common import call as _call
 from rnnbook.exercises.common import compare as _compare
 from rnnbook.interpret import c_features, position_in_line
@@ -26,7 +26,7 @@ def check_position_in_line(fn: Callable) -> bool:
         hints = {"a count that starts at 1: the first character of a line is at position 0": want + 1,
                  "the newline counted as the first character of the next line: it gets the length of its own line":
                  np.array([0, *want[:-1]]) if len(want) else want}
-        if not _compare(name, f"the positions for {text!r}", np.asarray(got, dtype=float), want.astype(float),
+        if not _compare(name, f"the positions for {text!r}", got, want.astype(float),
                         {k: v.astype(float) for k, v in hints.items()}):
             return False
     print(f"{name}: correct.")
@@ -70,10 +70,9 @@ def check_inside_comment(fn: Callable) -> bool:
         ok, got = _call(name, fn, text)
         if not ok:
             return False
-        got = np.asarray(got)
         want = c_features(text)["comment"]
-        if got.shape != want.shape:
-            print(f"{name}: for {text!r} return one value per character, shape {want.shape}; got {got.shape}.")
+        got = as_mask(name, got, want.shape, f"the mask for {text!r} (one value per character)")
+        if got is None:
             return False
         if not np.array_equal(got.astype(bool), want):
             t = int(np.flatnonzero(got.astype(bool) != want)[0])

@@ -8,9 +8,11 @@ from collections.abc import Callable
 
 import numpy as np
 
+from rnnbook.exercises.common import as_number
 from rnnbook.exercises.common import call as _call
 from rnnbook.exercises.common import returns_tuple as _returns_tuple
 from rnnbook.exercises.common import compare as _compare
+from rnnbook.exercises.common import to_array
 from rnnbook.minchar import Params
 from rnnbook.minchar_batched import batched_lossFun
 
@@ -37,7 +39,9 @@ def check_softmax_temperature(fn: Callable) -> bool:
     ok, got = _call(name, fn, np.array([[800.0], [790.0], [0.0]]), 0.1)
     if not ok:
         return False
-    got = np.asarray(got)
+    got = to_array(name, "p for scores (800, 790, 0) at temperature 0.1", got)
+    if got is None:
+        return False
     if got.shape != (3, 1) or not np.all(np.isfinite(got)):
         print(f"{name}: scores of 800 at temperature 0.1 give NaN or inf: exp(8000) overflows. Subtract the "
               "largest score before exp (the softmax does not change).")
@@ -69,10 +73,8 @@ def check_batched_forward_loss(fn: Callable) -> bool:
         return False
     loss, h_last = out
     want = batched_lossFun(inputs, targets, hprev, params)
-    try:
-        loss = float(loss)
-    except (TypeError, ValueError):
-        print(f"{name}: the loss should be one number, got {type(loss).__name__} of shape {np.shape(loss)}.")
+    loss = as_number(name, loss, "the loss as one number (a float)")
+    if loss is None:
         return False
     if not np.isclose(loss, want[0], rtol=1e-6):
         hints = {B * want[0]: "the sum over streams (divide by B)", want[0] / T: "the mean over time steps",

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
+from rnnbook.exercises.common import as_mask
 from rnnbook.exercises.common import call as _call
 from rnnbook.exercises.common import returns_tuple as _returns_tuple
 from rnnbook.tbptt import gradient_mask
@@ -70,10 +71,9 @@ def check_tbptt_mask(fn: Callable) -> bool:
         ok, got = _call(name, fn, T, k)
         if not ok:
             return False
-        got = np.asarray(got)
         want = gradient_mask(T, k)
-        if got.shape != want.shape:
-            print(f"{name}: for T={T}, k={k} the mask has shape {got.shape}, expected {want.shape}.")
+        got = as_mask(name, got, want.shape, f"the mask for T={T}, k={k}")
+        if got is None:
             return False
         if np.array_equal(got.astype(bool), want):
             continue

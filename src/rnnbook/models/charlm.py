@@ -67,8 +67,15 @@ class CharLM(nn.Module):
         return f"cell={self.cell!r}, layers={self.layers}, hidden={self.hidden}, vocab_size={self.vocab_size}"
 
     def forward(self, x: torch.Tensor, state: State | None = None) -> tuple[torch.Tensor, State]:
+        if not isinstance(x, torch.Tensor):
+            raise TypeError(f"CharLM: x must be a tensor of character ids (N, T), got {type(x).__name__}; pass "
+                            "torch.as_tensor(x)")
         if x.dim() != 2 or x.dtype not in (torch.int64, torch.int32):
             raise ValueError(f"CharLM: expected character ids of shape (N, T), got {x.dtype} {tuple(x.shape)}")
+        if x.numel() and (int(x.min()) < 0 or int(x.max()) >= self.vocab_size):
+            raise ValueError(f"CharLM: x must hold character ids in [0, {self.vocab_size}) (vocab_size), got values "
+                             f"from {int(x.min())} to {int(x.max())}; encode the text with the Vocab the model was "
+                             "built for")
         h, state = self.rnn(self.drop(self.embed(x)), state)
         return self.head(self.drop(h)), state
 

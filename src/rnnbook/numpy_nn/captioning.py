@@ -21,6 +21,18 @@ from rnnbook.numpy_nn.rnn import Cache, rnn_backward, rnn_forward
 from rnnbook.numpy_nn.rnn import _step_forward as _rnn_step
 
 
+def _check_ids(where: str, name: str, ids, V: int) -> np.ndarray:
+    """Word ids: an integer array with every entry in [0, V) (a negative id would silently pick a word from the end)."""
+    ids = np.asarray(ids)
+    if not np.issubdtype(ids.dtype, np.integer):
+        raise TypeError(f"{where}: {name} must hold integer word ids, got dtype {ids.dtype}; convert with "
+                        f"{name}.astype(int) after checking that the values are whole numbers")
+    if ids.size and (ids.min() < 0 or ids.max() >= V):
+        raise ValueError(f"{where}: {name} must hold word ids in [0, {V}) (the vocabulary), got values from "
+                         f"{ids.min()} to {ids.max()}; map unknown words to an <UNK> id of the vocabulary")
+    return ids
+
+
 def word_embedding_forward(x: np.ndarray, W: np.ndarray) -> tuple[np.ndarray, Cache]:
     """Look up word vectors: out[n, t] = W[x[n, t]].   x (N, T) ints in [0, V), W (V, D) -> out (N, T, D), cache."""
     x = np.asarray(x)
@@ -63,9 +75,18 @@ def temporal_softmax_loss(x: np.ndarray, y: np.ndarray, mask: np.ndarray) -> tup
     loss = -(1/N) sum_{n,t} mask[n,t] log softmax(x[n,t])[y[n,t]].
     x (N, T, V) scores, y (N, T) targets in [0, V), mask (N, T) bool  ->  loss, dx (N, T, V).
     """
+    if np.ndim(x) != 3:
+        raise ValueError(f"temporal_softmax_loss: x must be scores of shape (N, T, V), got shape {np.shape(x)}")
     N, T, V = x.shape
+    y, mask = np.asarray(y), np.asarray(mask)
     if y.shape != (N, T) or mask.shape != (N, T):
         raise ValueError(f"temporal_softmax_loss: y and mask must have shape {(N, T)}, got {y.shape} and {mask.shape}")
+    y = _check_ids("temporal_softmax_loss", "y", y, V)
+    if mask.dtype != bool and not (np.issubdtype(mask.dtype, np.integer) and np.isin(mask, (0, 1)).all()):
+        raise TypeError(f"temporal_softmax_loss: mask must be boolean (True = score this word) or 0/1 integers, "
+                        f"got dtype {mask.dtype}; build it as y != null_id")
+    if not np.all(np.isfinite(x)):
+        raise ValueError("temporal_softmax_loss: x (the scores) contains NaN or inf")
     flat_x, flat_y, flat_m = x.reshape(N * T, V), y.reshape(N * T), mask.reshape(N * T)
     shifted = flat_x - flat_x.max(axis=1, keepdims=True)
     log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
@@ -116,9 +137,16 @@ class CaptioningRNN:
         are masked out; returns (loss, grads) with grads[k] shaped like params[k].
         """
         p = self.params
+        features, captions = np.asarray(features), np.asarray(captions)
         if features.ndim != 2 or features.shape[1] != p["W_proj"].shape[0] or captions.ndim != 2 or len(captions) != len(features):
             raise ValueError(f"CaptioningRNN.loss: need features (N, {p['W_proj'].shape[0]}) and captions (N, T); "
                              f"got {features.shape} and {captions.shape}")
+        if captions.shape[1] < 2:
+            raise ValueError(f"CaptioningRNN.loss: captions need at least 2 columns (<START> and one word to "
+                             f"predict), got shape {captions.shape}")
+        captions = _check_ids("CaptioningRNN.loss", "captions", captions, p["W_embed"].shape[0])
+        if not np.all(np.isfinite(features)):
+            raise ValueError("CaptioningRNN.loss: features contains NaN or inf; check the image features")
         captions_in, captions_out = captions[:, :-1], captions[:, 1:]
         mask = captions_out != self._null
         h0, proj_cache = features @ p["W_proj"] + p["b_proj"], features
@@ -143,6 +171,15 @@ class CaptioningRNN:
         rest of its row is <NULL>.
         """
         p = self.params
+        features = np.asarray(features)
+        if features.ndim != 2 or features.shape[1] != p["W_proj"].shape[0]:
+            raise ValueError(f"CaptioningRNN.sample: features must have shape (N, {p['W_proj'].shape[0]}), "
+                             f"got {features.shape}")
+        if not np.all(np.isfinite(features)):
+            raise ValueError("CaptioningRNN.sample: features contains NaN or inf, which would decode to <NULL> "
+                             "everywhere; check the image features")
+        if not (isinstance(max_length, (int, np.integer)) and max_length >= 1):
+            raise ValueError(f"CaptioningRNN.sample: max_length must be an int >= 1, got {max_length!r}")
         N = len(features)
         captions = np.full((N, max_length), self._null, dtype=np.int64)
         h = features @ p["W_proj"] + p["b_proj"]

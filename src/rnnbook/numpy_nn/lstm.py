@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnnbook.numpy_nn.rnn import Cache, _check_shapes
+from rnnbook.numpy_nn.rnn import Cache, _check_shapes, _check_upstream
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
@@ -30,7 +30,8 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
 
 def _check_weights(where: str, H4: int) -> int:
     if H4 % 4:
-        raise ValueError(f"{where}: Wx, Wh and b need 4H columns (blocks i, f, o, g), got {H4} (not divisible by 4)")
+        raise ValueError(f"{where}: b must have shape (4H,) (and Wx, Wh 4H columns: blocks i, f, o, g), got "
+                         f"{H4} entries (not divisible by 4)")
     return H4 // 4
 
 
@@ -42,8 +43,9 @@ def lstm_step_forward(x: np.ndarray, prev_h: np.ndarray, prev_c: np.ndarray, Wx:
     ->  next_h (N, H), next_c (N, H), cache = (x, prev_h, prev_c, Wx, Wh, i, f, o, g, tanh(c_t)) for the backward.
     """
     H = _check_weights("lstm_step_forward", np.shape(b)[-1] if np.ndim(b) else 0)
-    _check_shapes("lstm_step_forward", x=(x, ("N", "D")), prev_h=(prev_h, ("N", H)), prev_c=(prev_c, ("N", H)),
-                  Wx=(Wx, ("D", 4 * H)), Wh=(Wh, (H, 4 * H)), b=(b, (4 * H,)))
+    x, prev_h, prev_c, Wx, Wh, b = _check_shapes(
+        "lstm_step_forward", x=(x, ("N", "D")), prev_h=(prev_h, ("N", H)), prev_c=(prev_c, ("N", H)),
+        Wx=(Wx, ("D", 4 * H)), Wh=(Wh, (H, 4 * H)), b=(b, (4 * H,)))
     return _step_forward(x, prev_h, prev_c, Wx, Wh, b)
 
 
@@ -69,9 +71,8 @@ def lstm_step_backward(dnext_h: np.ndarray, dnext_c: np.ndarray, cache: Cache) -
     dnext_h, dnext_c (N, H) -> dx (N, D), dprev_h (N, H), dprev_c (N, H), dWx (D, 4H), dWh (H, 4H), db (4H,).
     """
     x, prev_h, prev_c, Wx, Wh, i, f, o, g, tanh_c = cache
-    for name, d in (("dnext_h", dnext_h), ("dnext_c", dnext_c)):
-        if np.shape(d) != tanh_c.shape:
-            raise ValueError(f"lstm_step_backward: {name} must have shape {tanh_c.shape}, got {np.shape(d)}")
+    dnext_h = _check_upstream("lstm_step_backward", "dnext_h", dnext_h, tanh_c.shape)
+    dnext_c = _check_upstream("lstm_step_backward", "dnext_c", dnext_c, tanh_c.shape)
     dc = dnext_c + dnext_h * o * (1.0 - tanh_c**2)
     da = np.concatenate([dc * g * i * (1.0 - i), dc * prev_c * f * (1.0 - f),
                          dnext_h * tanh_c * o * (1.0 - o), dc * i * (1.0 - g**2)], axis=1)
@@ -84,8 +85,8 @@ def lstm_forward(x: np.ndarray, h0: np.ndarray, Wx: np.ndarray, Wh: np.ndarray, 
     x (N, T, D), h0 (N, H), Wx (D, 4H), Wh (H, 4H), b (4H,)  ->  h (N, T, H) (h[:, t] is h_t), cache.
     """
     H = _check_weights("lstm_forward", np.shape(b)[-1] if np.ndim(b) else 0)
-    _check_shapes("lstm_forward", x=(x, ("N", "T", "D")), h0=(h0, ("N", H)), Wx=(Wx, ("D", 4 * H)),
-                  Wh=(Wh, (H, 4 * H)), b=(b, (4 * H,)))
+    x, h0, Wx, Wh, b = _check_shapes("lstm_forward", x=(x, ("N", "T", "D")), h0=(h0, ("N", H)),
+                                     Wx=(Wx, ("D", 4 * H)), Wh=(Wh, (H, 4 * H)), b=(b, (4 * H,)))
     N, T, _ = x.shape
     h = np.empty((N, T, H), dtype=np.result_type(x, h0, Wx))
     caches, prev_h, prev_c = [], h0, np.zeros_like(h0)
@@ -107,8 +108,7 @@ def lstm_backward(dh: np.ndarray, cache: Cache) -> tuple[np.ndarray, ...]:
     x0, prev_h0, _, Wx, Wh = caches[0][:5]
     N, H = prev_h0.shape
     T, D = len(caches), x0.shape[1]
-    if np.shape(dh) != (N, T, H):
-        raise ValueError(f"lstm_backward: dh must have shape {(N, T, H)}, got {np.shape(dh)}")
+    dh = _check_upstream("lstm_backward", "dh", dh, (N, T, H))
     dx = np.empty((N, T, D), dtype=dh.dtype)
     dWx, dWh, db = np.zeros_like(Wx), np.zeros_like(Wh), np.zeros(4 * H, dtype=Wx.dtype)
     dprev_h, dprev_c = np.zeros((N, H), dtype=dh.dtype), np.zeros((N, H), dtype=dh.dtype)

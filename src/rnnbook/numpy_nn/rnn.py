@@ -17,11 +17,31 @@ import numpy as np
 Cache = Any
 
 
-def _check_shapes(where: str, **arrays: tuple[np.ndarray, tuple[str | int, ...]]) -> None:
-    """Check named arrays against symbolic shapes, e.g. x=(x, ("N", "D")); symbols must agree."""
+def _as_array(where: str, name: str, a: Any) -> np.ndarray:
+    """``a`` as a float array: lists become arrays, integers become float64 (the recurrence is real-valued: an
+    integer ``h`` would truncate tanh to 0); torch tensors, booleans, complex numbers and objects are refused."""
+    if type(a).__module__.split(".")[0] == "torch":
+        raise TypeError(f"{where}: {name} must be a numpy array, got a torch tensor; pass {name}.detach().cpu().numpy()")
+    arr = np.asarray(a)
+    if arr.dtype.kind in "iu":
+        return arr.astype(np.float64)
+    if arr.dtype.kind != "f":
+        raise TypeError(f"{where}: {name} must hold real numbers (a float array), got dtype {arr.dtype}; "
+                        f"convert it with np.asarray({name}, dtype=float)")
+    return arr
+
+
+def _check_shapes(where: str, **arrays: tuple[np.ndarray, tuple[str | int, ...]]) -> list[np.ndarray]:
+    """Check named arrays against symbolic shapes, e.g. x=(x, ("N", "D")); symbols must agree.
+
+    Returns the arrays in the order given, as float arrays (see ``_as_array``; float arrays are returned as is).
+    """
     sizes: dict[str, int] = {}
+    out = []
     for name, (arr, spec) in arrays.items():
-        shape = np.shape(arr)
+        arr = _as_array(where, name, arr)
+        out.append(arr)
+        shape = arr.shape
         if len(shape) != len(spec):
             raise ValueError(f"{where}: {name} must have shape ({', '.join(map(str, spec))}), got {shape}")
         for dim, sym in zip(shape, spec):
@@ -32,9 +52,18 @@ def _check_shapes(where: str, **arrays: tuple[np.ndarray, tuple[str | int, ...]]
             if not ok:
                 want = ", ".join(f"{s}={sizes.get(s, s)}" if isinstance(s, str) else str(s) for s in spec)
                 raise ValueError(f"{where}: {name} has shape {shape}, expected ({want}) to match the other inputs")
-    for name, (arr, _) in arrays.items():
+    for name, arr in zip(arrays, out):
         if not np.all(np.isfinite(arr)):
             raise ValueError(f"{where}: {name} contains NaN or inf")
+    return out
+
+
+def _check_upstream(where: str, name: str, d: Any, shape: tuple[int, ...]) -> np.ndarray:
+    """An upstream gradient: a finite float array of ``shape`` (integers are computed in float64)."""
+    d = _as_array(where, name, d)
+    if d.shape != shape:
+        raise ValueError(f"{where}: {name} must have shape {shape}, got {d.shape}")
+    return d
 
 
 def rnn_step_forward(x: np.ndarray, prev_h: np.ndarray, Wx: np.ndarray, Wh: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, Cache]:
@@ -42,8 +71,8 @@ def rnn_step_forward(x: np.ndarray, prev_h: np.ndarray, Wx: np.ndarray, Wh: np.n
 
     x (N, D), prev_h (N, H), Wx (D, H), Wh (H, H), b (H,)  ->  next_h (N, H), cache for the backward pass.
     """
-    _check_shapes("rnn_step_forward", x=(x, ("N", "D")), prev_h=(prev_h, ("N", "H")), Wx=(Wx, ("D", "H")),
-                  Wh=(Wh, ("H", "H")), b=(b, ("H",)))
+    x, prev_h, Wx, Wh, b = _check_shapes("rnn_step_forward", x=(x, ("N", "D")), prev_h=(prev_h, ("N", "H")),
+                                         Wx=(Wx, ("D", "H")), Wh=(Wh, ("H", "H")), b=(b, ("H",)))
     return _step_forward(x, prev_h, Wx, Wh, b)
 
 
@@ -61,8 +90,7 @@ def rnn_step_backward(dnext_h: np.ndarray, cache: Cache) -> tuple[np.ndarray, ..
     dnext_h (N, H) -> dx (N, D), dprev_h (N, H), dWx (D, H), dWh (H, H), db (H,).
     """
     x, prev_h, Wx, Wh, next_h = cache
-    if np.shape(dnext_h) != next_h.shape:
-        raise ValueError(f"rnn_step_backward: dnext_h must have shape {next_h.shape}, got {np.shape(dnext_h)}")
+    dnext_h = _check_upstream("rnn_step_backward", "dnext_h", dnext_h, next_h.shape)
     da = dnext_h * (1.0 - next_h**2)
     return da @ Wx.T, da @ Wh.T, x.T @ da, prev_h.T @ da, da.sum(axis=0)
 
@@ -72,8 +100,8 @@ def rnn_forward(x: np.ndarray, h0: np.ndarray, Wx: np.ndarray, Wh: np.ndarray, b
 
     x (N, T, D), h0 (N, H), Wx (D, H), Wh (H, H), b (H,)  ->  h (N, T, H) (h[:, t] is h_t), cache.
     """
-    _check_shapes("rnn_forward", x=(x, ("N", "T", "D")), h0=(h0, ("N", "H")), Wx=(Wx, ("D", "H")),
-                  Wh=(Wh, ("H", "H")), b=(b, ("H",)))
+    x, h0, Wx, Wh, b = _check_shapes("rnn_forward", x=(x, ("N", "T", "D")), h0=(h0, ("N", "H")),
+                                     Wx=(Wx, ("D", "H")), Wh=(Wh, ("H", "H")), b=(b, ("H",)))
     N, T, _ = x.shape
     h = np.empty((N, T, h0.shape[1]), dtype=np.result_type(x, h0, Wx))
     caches, prev_h = [], h0
@@ -95,8 +123,7 @@ def rnn_backward(dh: np.ndarray, cache: Cache) -> tuple[np.ndarray, ...]:
     x0, _, Wx, Wh, h_last = caches[0]
     N, H = h_last.shape
     T, D = len(caches), x0.shape[1]
-    if np.shape(dh) != (N, T, H):
-        raise ValueError(f"rnn_backward: dh must have shape {(N, T, H)}, got {np.shape(dh)}")
+    dh = _check_upstream("rnn_backward", "dh", dh, (N, T, H))
     dx = np.empty((N, T, D), dtype=dh.dtype)
     dWx, dWh, db = np.zeros_like(Wx), np.zeros_like(Wh), np.zeros(H, dtype=Wx.dtype)
     dprev_h = np.zeros((N, H), dtype=dh.dtype)

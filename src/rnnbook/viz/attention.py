@@ -10,6 +10,8 @@ from collections.abc import Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 
+from rnnbook.viz.style import fontsize_for
+
 
 def _upsample(alpha: np.ndarray, grid: tuple[int, int], size: int) -> np.ndarray:
     """alpha (L,) on a grid -> (size, size) map, each cell repeated over its pixels, scaled to a maximum of 1."""
@@ -20,7 +22,7 @@ def _upsample(alpha: np.ndarray, grid: tuple[int, int], size: int) -> np.ndarray
 
 
 def overlay(ax: plt.Axes, image: np.ndarray, alpha: np.ndarray | None, grid: tuple[int, int] = (8, 8),
-            title: str = "") -> None:
+            title: str = "", fontsize: float = 12) -> None:
     """Draw ``image`` (3, S, S) with the attention ``alpha`` (L,) as a light veil: bright where the model looks."""
     img = np.transpose(np.asarray(image), (1, 2, 0))
     if alpha is not None:
@@ -30,11 +32,11 @@ def overlay(ax: plt.Axes, image: np.ndarray, alpha: np.ndarray | None, grid: tup
     ax.set_xticks([])
     ax.set_yticks([])
     if title:
-        ax.set_title(title, fontsize=9)
+        ax.set_title(title, fontsize=fontsize)
 
 
 def caption_attention_figure(image: np.ndarray, words: Sequence[str], alphas: np.ndarray,
-                             grid: tuple[int, int] = (8, 8), per_row: int = 8) -> plt.Figure:
+                             grid: tuple[int, int] = (8, 8), per_row: int = 6) -> plt.Figure:
     """The paper's figure: the image, then one panel per generated word with that word's attention over it.
 
     words: the generated words (up to and including <END>); alphas (T, L) the attention used to emit each word.
@@ -45,12 +47,13 @@ def caption_attention_figure(image: np.ndarray, words: Sequence[str], alphas: np
     n = len(words) + 1
     rows = (n + per_row - 1) // per_row
     cols = min(n, per_row)
-    fig, axes = plt.subplots(rows, cols, figsize=(1.45 * cols, 1.6 * rows), squeeze=False)
+    size = fontsize_for(1.5 * per_row)  # the same font whatever the number of words
+    fig, axes = plt.subplots(rows, cols, figsize=(1.5 * cols, 1.5 * rows + 0.3), squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
-    overlay(axes.flat[0], image, None, grid, "image")
+    overlay(axes.flat[0], image, None, grid, "image", size)
     for t, w in enumerate(words):
-        overlay(axes.flat[t + 1], image, alphas[t], grid, w)
+        overlay(axes.flat[t + 1], image, alphas[t], grid, w, size)
     fig.tight_layout()
     return fig
 
@@ -75,12 +78,13 @@ def vqa_attention_figure(images: np.ndarray, questions: Sequence[str], answers: 
     alphas (n, K, L): K glimpses per question.
     """
     n, K = alphas.shape[:2]
-    fig, axes = plt.subplots(K + 1, n, figsize=(2.1 * n, 2.0 * (K + 1)), squeeze=False)
+    size = fontsize_for(2.1 * max(n, 4))
+    fig, axes = plt.subplots(K + 1, n, figsize=(2.1 * n, 2.0 * (K + 1) + 0.5), squeeze=False)
     for j in range(n):
         mark = "✓" if answers[j] == truths[j] else "✗"
         overlay(axes[0, j], images[j], None, grid)
-        axes[0, j].set_title(f"{questions[j]}\n→ {answers[j]} {mark}", fontsize=7.5)
+        axes[0, j].set_title(f"{questions[j]}\n→ {answers[j]} {mark}", fontsize=size)
         for k in range(K):
-            overlay(axes[k + 1, j], images[j], alphas[j, k], grid, f"glimpse {k + 1}")
+            overlay(axes[k + 1, j], images[j], alphas[j, k], grid, f"glimpse {k + 1}", size)
     fig.tight_layout()
     return fig

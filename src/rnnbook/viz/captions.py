@@ -8,6 +8,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from rnnbook.viz.style import BAD, GOOD, NEUTRAL, fontsize_for
+
 
 def _as_hwc(image: np.ndarray) -> np.ndarray:
     image = np.asarray(image)
@@ -15,16 +17,21 @@ def _as_hwc(image: np.ndarray) -> np.ndarray:
 
 
 def caption_grid(images: np.ndarray, captions: Sequence[str], references: Sequence[Sequence[str]] | None = None,
-                 notes: Sequence[str] | None = None, ncols: int = 4, width: int = 30, title: str | None = None):
-    """A grid of images, each titled with its generated caption (green when it equals a reference, red otherwise),
-    the first reference below in grey and an optional note (e.g. 'BLEU-4 0.31'). images (N, 3, S, S) in [0, 1]."""
+                 notes: Sequence[str] | None = None, ncols: int = 4, title: str | None = None):
+    """A grid of images, each titled with its generated caption (marked ✓ in blue when it equals a reference, ✗ in
+    vermillion otherwise), the first reference below in grey and an optional note (e.g. 'BLEU-4 0.31').
+    images (N, 3, S, S) in [0, 1]. The font is sized so that it reads at the book's column width."""
     import matplotlib.pyplot as plt
 
     n = len(images)
     if len(captions) != n:
         raise ValueError(f"caption_grid: {n} images but {len(captions)} captions")
     nrows = int(np.ceil(n / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(3.2 * ncols, 4.0 * nrows), squeeze=False)
+    panel = 2.5                                     # inches per image
+    size = fontsize_for(panel * ncols)
+    width = max(12, int(panel * 72 / (0.55 * size)))  # characters per caption line at that size
+    fig, axes = plt.subplots(nrows, ncols, figsize=(panel * ncols, (panel + 0.3 * size / 12 * 6) * nrows),
+                             squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
     for i, ax in enumerate(axes.flat[:n]):
@@ -33,17 +40,17 @@ def caption_grid(images: np.ndarray, captions: Sequence[str], references: Sequen
         ax.set_yticks([])
         ax.imshow(np.clip(_as_hwc(images[i]), 0, 1), interpolation="nearest")
         ok = references is not None and captions[i] in references[i]
-        color = "black" if references is None else ("tab:green" if ok else "tab:red")
-        ax.set_title("\n".join(textwrap.wrap(captions[i], width)) or "(empty)", fontsize=8, color=color)
+        color, mark = ("black", "") if references is None else ((GOOD, " ✓") if ok else (BAD, " ✗"))
+        ax.set_title("\n".join(textwrap.wrap((captions[i] or "(empty)") + mark, width)), fontsize=size, color=color)
         below = []
         if references is not None:
             below.append("ref: " + references[i][0])
         if notes is not None:
             below.append(notes[i])
         if below:  # as the x label, so that tight_layout makes room for it
-            ax.set_xlabel("\n".join(textwrap.wrap("  ".join(below), width + 6)), fontsize=7, color="0.35")
+            ax.set_xlabel("\n".join(textwrap.wrap("  ".join(below), width)), fontsize=size, color=NEUTRAL)
     if title:
-        fig.suptitle(title)
+        fig.suptitle(title, fontsize=size * 1.1)
     fig.tight_layout()
     return fig
 
@@ -62,13 +69,13 @@ def caption_panel(image: np.ndarray, decoded: dict[str, str], references: Sequen
     """One image with several decodings (e.g. {'greedy': ..., 'beam 3': ...}) and its references, for a slider."""
     import matplotlib.pyplot as plt
 
-    fig, (ax_img, ax_txt) = plt.subplots(1, 2, figsize=(9, 3.2), gridspec_kw={"width_ratios": [1, 2]})
+    fig, (ax_img, ax_txt) = plt.subplots(1, 2, figsize=(8, 3.2), gridspec_kw={"width_ratios": [1, 2]})
     ax_img.imshow(np.clip(_as_hwc(image), 0, 1), interpolation="nearest")
     ax_img.axis("off")
     ax_txt.axis("off")
     lines = [f"{name}: {text}" + ("   ✓" if text in references else "   ✗") for name, text in decoded.items()]
     lines += [""] + [f"reference: {r}" for r in references]
-    ax_txt.text(0, 1, "\n".join("\n   ".join(textwrap.wrap(l, 70)) for l in lines), va="top", fontsize=9,
+    ax_txt.text(0, 1, "\n".join("\n   ".join(textwrap.wrap(l, 48)) for l in lines), va="top", fontsize=11,
                 family="monospace")
     fig.tight_layout()
     return fig

@@ -9,8 +9,8 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 
-_BOX = ("font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 12px; white-space: pre-wrap; "
-        "border: 1px solid #ddd; border-radius: 4px; padding: 6px 8px; margin: 2px 0 10px 0; background: #fafafa")
+_BOX = ("font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 13px; white-space: pre-wrap; "
+        "border: 1px solid #ddd; border-radius: 4px; padding: 6px 8px; margin: 2px 0 10px 0; background: #fafafa; color: #111")
 
 
 def samples_html(samples: dict[str, str], prime: str = "") -> str:
@@ -18,8 +18,8 @@ def samples_html(samples: dict[str, str], prime: str = "") -> str:
     parts = []
     for label, text in samples.items():
         head, tail = (text[: len(prime)], text[len(prime):]) if prime and text.startswith(prime) else ("", text)
-        parts.append(f'<div style="font-size: 12px; color: #555; margin-top: 4px">{html.escape(label)}</div>'
-                     f'<div style="{_BOX}"><span style="color: #999">{html.escape(head)}</span>'
+        parts.append(f'<div style="font-size: 13px; opacity: 0.85; margin-top: 4px">{html.escape(label)}</div>'
+                     f'<div class="rnnbook-sample" style="{_BOX}"><span style="color: #666">{html.escape(head)}</span>'
                      f'<span style="color: #111">{html.escape(tail)}</span></div>')
     return "".join(parts)
 

@@ -11,6 +11,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Rectangle
 
+from rnnbook.viz.style import BAD
+
 
 def loc_to_pixels(loc: np.ndarray, width: int) -> np.ndarray:
     """Map locations in [-1, 1] (grid_sample's convention, align_corners=False) to imshow's pixel coordinates,
@@ -37,10 +39,10 @@ def plot_glimpse_paths(images, locations, size: int, labels: Sequence[int] | Non
             continue
         ax.imshow(images[i], cmap="gray_r", vmin=0, vmax=1)
         px, py = loc_to_pixels(locations[i, :, 0], W), loc_to_pixels(locations[i, :, 1], H)
-        ax.plot(px, py, "-", color="tab:blue", lw=1.2, alpha=0.8)
+        ax.plot(px, py, "-", color="#0072B2", lw=1.2, alpha=0.8)
         for t, (x, y) in enumerate(zip(px, py)):
             ax.add_patch(Rectangle((x - size / 2, y - size / 2), size, size, fill=False, lw=1.8, color=colors[t]))
-            ax.text(x, y, str(t + 1), color=colors[t], ha="center", va="center", fontsize=9, fontweight="bold")
+            ax.text(x, y, str(t + 1), color=colors[t], ha="center", va="center", fontsize=11, fontweight="bold")
         ax.set_xlim(-0.5, W - 0.5)
         ax.set_ylim(H - 0.5, -0.5)
         if labels is not None:
@@ -48,7 +50,7 @@ def plot_glimpse_paths(images, locations, size: int, labels: Sequence[int] | Non
             if predictions is not None:
                 title += f", said {predictions[i]}"
             wrong = predictions is not None and predictions[i] != labels[i]
-            ax.set_title(title, fontsize=9, color="red" if wrong else "black")
+            ax.set_title(title + (" ✗" if wrong else ""), fontsize=12, color=BAD if wrong else "black")
     return axes
 
 
@@ -60,8 +62,8 @@ def plot_attention(weights, src_tokens: Sequence[str], tgt_tokens: Sequence[str]
                          "= (output tokens, input tokens)")
     ax = ax or plt.subplots(figsize=(0.45 * len(src_tokens) + 1.5, 0.4 * len(tgt_tokens) + 1.2))[1]
     ax.imshow(weights, cmap="Blues", vmin=0, vmax=1, aspect="auto")
-    ax.set_xticks(range(len(src_tokens)), src_tokens, rotation=60, ha="right", fontsize=9)
-    ax.set_yticks(range(len(tgt_tokens)), tgt_tokens, fontsize=9)
+    ax.set_xticks(range(len(src_tokens)), src_tokens, rotation=60, ha="right", fontsize=11)
+    ax.set_yticks(range(len(tgt_tokens)), tgt_tokens, fontsize=11)
     ax.set_xlabel("input words")
     ax.set_ylabel("output")
     return ax
@@ -74,10 +76,10 @@ def plot_glimpse_sequence(image, locations, patches, size: int, title: str = "")
     T = len(patches)
     fig, axes = plt.subplots(1, T + 1, figsize=(1.9 * (T + 1), 2.2))
     plot_glimpse_paths(np.asarray(image)[None], np.asarray(locations)[None], size, axes=axes[:1])
-    axes[0].set_title(title, fontsize=9)
+    axes[0].set_title(title, fontsize=11)
     for t, ax in enumerate(axes[1:]):
         ax.imshow(patches[t], cmap="gray_r", vmin=0, vmax=1)
-        ax.set_title(f"glimpse {t + 1}", fontsize=9)
+        ax.set_title(f"glimpse {t + 1}", fontsize=11)
         ax.axis("off")
     fig.tight_layout()
     return fig

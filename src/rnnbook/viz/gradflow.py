@@ -31,7 +31,7 @@ def plot_gradient_flow(flow: GradientFlow, ax: Axes | None = None, legend: bool 
     ax.semilogy(t, _positive(flow.norms), lw=2, color="C0" if flow.nonlinearity == "linear" else "C3",
                 label=r"measured $\|\partial h_t/\partial h_0\|$")
     slope = flow.slope
-    ax.set_title(f"{flow.nonlinearity}, $\\sigma_{{max}}$ = {flow.sigma_max:g}: slope {slope:+.3f}/step", fontsize=9)
+    ax.set_title(f"{flow.nonlinearity}, $\\sigma_{{max}}$ = {flow.sigma_max:g}: slope {slope:+.3f}/step", fontsize=11)
     ax.set_xlabel("t (steps back in time)")
     ax.set_ylabel(r"$\|\partial h_t/\partial h_0\|_2$")
     ax.grid(alpha=0.3, which="both")
@@ -39,7 +39,7 @@ def plot_gradient_flow(flow: GradientFlow, ax: Axes | None = None, legend: bool 
     high = np.nanmax(_positive(np.concatenate([flow.norms, flow.bound])))
     ax.set_ylim(max(low, 1e-40) / 3, max(high, 1.0) * 3)
     if legend:
-        ax.legend(frameon=False, fontsize=7, loc="lower left")
+        ax.legend(frameon=False, fontsize=11, loc="lower left")
     return ax
 
 
@@ -54,7 +54,7 @@ def gradient_flow_figure(sigma_max: float, nonlinearity: str = "tanh", T: int = 
 def gradient_flow_static(sigmas: Sequence[float] = (0.9, 1.0, 1.1),
                          nonlinearities: Sequence[str] = ("linear", "tanh"), T: int = 100, **kwargs) -> plt.Figure:
     """Static twin of ``gradient_flow_widget``: one panel per (nonlinearity, sigma_max) setting."""
-    fig, axes = plt.subplots(len(nonlinearities), len(sigmas), figsize=(3.6 * len(sigmas), 2.8 * len(nonlinearities)),
+    fig, axes = plt.subplots(len(nonlinearities), len(sigmas), figsize=(3.0 * len(sigmas), 2.8 * len(nonlinearities)),
                              sharex=True, squeeze=False)
     for row, nonlinearity in zip(axes, nonlinearities):
         for ax, sigma in zip(row, sigmas):
@@ -92,7 +92,7 @@ def plot_lag_norms(curves: Mapping[str, np.ndarray], mark: int | None = 50, ax: 
     ax.set_xlabel("lag k (steps before the loss)")
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3, which="both")
-    ax.legend(frameon=False, fontsize=8)
+    ax.legend(frameon=False, fontsize=11)
     return ax
 
 
@@ -104,7 +104,7 @@ def plot_layer_norms(curves: Mapping[str, np.ndarray], ax: Axes | None = None) -
     ax.set_xlabel("layer l (0 = input)")
     ax.set_ylabel(r"$\|\partial L/\partial h_l\|$")
     ax.grid(alpha=0.3, which="both")
-    ax.legend(frameon=False, fontsize=8)
+    ax.legend(frameon=False, fontsize=11)
     return ax
 
 
@@ -131,7 +131,7 @@ def plot_clipping_runs(losses: Mapping[str, Sequence[float]], grad_norms: Mappin
     for ax in (ax_loss, ax_grad):
         ax.set_xlabel("step")
         ax.grid(alpha=0.3, which="both")
-        ax.legend(frameon=False, fontsize=8)
+        ax.legend(frameon=False, fontsize=11)
     fig.tight_layout()
     return fig
 
@@ -151,5 +151,5 @@ def plot_slopes(sigmas: Sequence[float], slopes: Mapping[str, Sequence[float]], 
     ax.set_xlabel(r"$\sigma_{max}(W_{hh})$")
     ax.set_ylabel("slope of log-norm per step")
     ax.grid(alpha=0.3)
-    ax.legend(frameon=False, fontsize=8)
+    ax.legend(frameon=False, fontsize=11)
     return ax

@@ -1,4 +1,5 @@
-"""Computational graphs of the lecture, drawn by code: inputs (red), hidden states (green), outputs (blue).
+"""Computational graphs of the lecture, drawn by code: inputs (orange), hidden states
+(bluish green), outputs (sky blue), light tints of the Okabe-Ito palette (see rnnbook.viz.style).
 
 Kinds: ``one-to-one``, ``one-to-many``, ``many-to-one``, ``many-to-many``, ``seq2seq``.
 """
@@ -9,7 +10,7 @@ import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
-COLORS = {"x": "#f4a6a6", "h": "#a8d5a2", "y": "#a6c8f4", "enc": "#a8d5a2", "dec": "#d8c2f0"}
+COLORS = {"x": "#f7d19c", "h": "#99d8c4", "y": "#b3dcf4", "enc": "#99d8c4", "dec": "#e8bfda"}
 KINDS = ("one-to-one", "one-to-many", "many-to-one", "many-to-many", "seq2seq")
 
 
@@ -33,13 +34,13 @@ def _layout(kind: str, T: int) -> tuple[list[bool], list[bool], list[str]]:
 def _box(ax: Axes, x: float, y: float, color: str, label: str) -> None:
     ax.add_patch(FancyBboxPatch((x - 0.3, y - 0.25), 0.6, 0.5, boxstyle="round,pad=0.02",
                                 facecolor=color, edgecolor="black", linewidth=1))
-    ax.text(x, y, label, ha="center", va="center", fontsize=9)
+    ax.text(x, y, label, ha="center", va="center", fontsize=12)
 
 
 def _arrow(ax: Axes, start: tuple[float, float], end: tuple[float, float], label: str | None = None) -> None:
     ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=10, linewidth=1))
     if label:
-        ax.text((start[0] + end[0]) / 2, (start[1] + end[1]) / 2 + 0.12, label, ha="center", fontsize=7, color="#555")
+        ax.text((start[0] + end[0]) / 2, (start[1] + end[1]) / 2 + 0.12, label, ha="center", fontsize=12, color="#444")
 
 
 def draw_graph(kind: str, T: int = 4, ax: Axes | None = None, show_weights: bool = True) -> Axes:
@@ -63,13 +64,13 @@ def draw_graph(kind: str, T: int = 4, ax: Axes | None = None, show_weights: bool
     ax.set_ylim(-0.5, 2.5)
     ax.set_aspect("equal")
     ax.axis("off")
-    ax.set_title(kind, fontsize=10)
+    ax.set_title(kind, fontsize=12)
     return ax
 
 
 def draw_all_graphs(T: int = 4) -> plt.Figure:
     """The lecture's gallery: one-to-one, one-to-many, many-to-one, many-to-many and seq2seq side by side."""
-    fig, axes = plt.subplots(1, len(KINDS), figsize=(3.0 * len(KINDS), 2.6),
+    fig, axes = plt.subplots(1, len(KINDS), figsize=(2.0 * len(KINDS), 2.6),
                              gridspec_kw={"width_ratios": [1.3] + [T] * (len(KINDS) - 2) + [T + 2]})
     for ax, kind in zip(axes, KINDS):
         draw_graph(kind, T + 2 if kind == "seq2seq" else T, ax=ax)

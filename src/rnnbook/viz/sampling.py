@@ -1,41 +1,18 @@
 """Samples as HTML: a temperature slider for Jupyter/Colab and its static twin, a table of samples at a few
-temperatures, plus a small HTML table helper. Viz never trains: the caller passes a sampling function.
+temperatures (tables through rnnbook.viz.table). Viz never trains: the caller passes a sampling function.
 
 ``sample_fn(temperature, n) -> str`` draws ``n`` characters at softmax temperature T: p = softmax(y / T).
 """
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from rnnbook.viz.table import html_table  # noqa: F401  (also importable from here, as before)
+
 SampleFn = Callable[[float, int], str]
-
-_CELL = "border:1px solid #ccc;padding:4px 8px;vertical-align:top;"
-_TEXT = "font-family:monospace;white-space:pre-wrap;font-size:0.85em;"
-
-
-def html_table(header: Sequence[str], rows: Sequence[Sequence[object]], caption: str | None = None,
-               mono_columns: Sequence[int] = ()) -> str:
-    """An HTML table with inline styles (reads the same in Jupyter and in the static book).
-
-    Cells are escaped; floats print with 2 decimals; columns in ``mono_columns`` use a monospace font.
-    """
-    def fmt(value: object) -> str:
-        if isinstance(value, (float, np.floating)):
-            return f"{value:.2f}"
-        return html.escape(str(value))
-
-    head = "".join(f'<th style="{_CELL}background:#f3f3f3">{html.escape(h)}</th>' for h in header)
-    body = "".join(
-        "<tr>" + "".join(f'<td style="{_CELL}{_TEXT if j in mono_columns else ""}">{fmt(v)}</td>'
-                         for j, v in enumerate(row)) + "</tr>"
-        for row in rows)
-    cap = f'<caption style="caption-side:bottom;font-size:0.85em">{html.escape(caption)}</caption>' if caption else ""
-    return f'<table style="border-collapse:collapse;margin:0.5em 0">{cap}<tr>{head}</tr>{body}</table>'
-
 
 def temperature_samples(sample_fn: SampleFn, temperatures: Sequence[float], n: int = 200,
                         seed: int = 0) -> dict[float, str]:
@@ -73,4 +50,4 @@ def temperature_widget(sample_fn: SampleFn, n: int = 200, seed: int = 0, value: 
     return widgets.interact(show, temperature=slider)
 
 
-__all__ = ["html_table", "temperature_samples", "temperature_table", "temperature_widget"]
+__all__ = ["temperature_samples", "temperature_table", "temperature_widget"]

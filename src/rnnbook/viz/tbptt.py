@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from rnnbook.tbptt import gradient_mask
+from rnnbook.viz.style import BAD
 
 
 def plot_gradient_mask(T: int, k: int, ax=None):
@@ -19,11 +20,11 @@ def plot_gradient_mask(T: int, k: int, ax=None):
     ax = ax or plt.subplots(figsize=(3.2, 3.2))[1]
     ax.imshow(gradient_mask(T, k), cmap="Greys", vmin=0, vmax=1.4)
     for b in range(k, T, k):  # chunk boundaries
-        ax.axvline(b - 0.5, color="tab:red", lw=1)
-        ax.axhline(b - 0.5, color="tab:red", lw=1)
+        ax.axvline(b - 0.5, color=BAD, lw=1)
+        ax.axhline(b - 0.5, color=BAD, lw=1)
     ax.set_xlabel("input step s")
     ax.set_ylabel("output step t")
-    ax.set_title("full BPTT" if k >= T else f"truncated, k = {k}", fontsize=10)
+    ax.set_title("full BPTT" if k >= T else f"truncated, k = {k}", fontsize=12)
     return ax
 
 

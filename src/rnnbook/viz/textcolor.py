@@ -13,8 +13,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-_BOX = ("font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 12px; line-height: 1.5; "
-        "white-space: pre-wrap; border: 1px solid #ddd; border-radius: 4px; padding: 6px 8px; margin: 2px 0 10px 0")
+_BOX = ("font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 13px; line-height: 1.5; "
+        "white-space: pre-wrap; color: #111; background: #fff; border: 1px solid #ddd; border-radius: 4px; padding: 6px 8px; margin: 2px 0 10px 0")
 
 
 def activation_color(v: float) -> str:
@@ -44,8 +44,8 @@ def activation_html(text: str, values: Sequence[float] | np.ndarray, title: str 
     for ch, v in zip(text, scaled):
         shown = " \n" if ch == "\n" else html.escape(ch)
         parts.append(f'<span style="background-color: {activation_color(v)}">{shown}</span>')
-    head = f'<div style="font-size: 12px; color: #444; margin-top: 4px">{html.escape(title)}</div>' if title else ""
-    return f'{head}<div style="{_BOX}">{"".join(parts)}</div>'
+    head = f'<div style="font-size: 13px; opacity: 0.85; margin-top: 4px">{html.escape(title)}</div>' if title else ""
+    return f'{head}<div class="rnnbook-sample" style="{_BOX}">{"".join(parts)}</div>'
 
 
 def cells_html(rec, cells: Sequence[tuple[str, int, int]], start: int = 0, length: int = 600,
@@ -103,9 +103,9 @@ def saturation_plot(sats: dict[str, dict], axes=None):
         ax.plot([0, 1], [1, 0], color="#bbb", lw=0.8, ls="--")
         ax.set_xlim(-0.02, 1.02)
         ax.set_ylim(-0.02, 1.02)
-        ax.set_title(name, fontsize=10)
+        ax.set_title(name, fontsize=12)
         ax.set_xlabel("fraction left-saturated (< 0.1)")
     axes[0].set_ylabel("fraction right-saturated (> 0.9)")
-    axes[-1].legend(frameon=False, fontsize=8, loc="upper right")
+    axes[-1].legend(frameon=False, fontsize=11, loc="upper right")
     fig.tight_layout()
     return fig

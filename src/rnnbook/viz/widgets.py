@@ -11,18 +11,18 @@ def unrolled_graph_figure(T: int, n_params: int, kind: str = "many-to-many") -> 
     """The graph unrolled for T steps, titled with the parameter count (the same for every T)."""
     fig, ax = plt.subplots(figsize=(1.1 * T + 1.2, 2.6))
     draw_graph(kind, T, ax=ax)
-    ax.set_title(f"{kind}, T = {T}: {n_params:,} parameters", fontsize=10)
+    ax.set_title(f"{kind}, T = {T}: {n_params:,} parameters", fontsize=12)
     fig.tight_layout()
     return fig
 
 
 def unrolled_graph_static(Ts: tuple[int, ...], n_params: int, kind: str = "many-to-many") -> plt.Figure:
     """Static twin of ``unroll_widget``: the graph for several T in one figure."""
-    fig, axes = plt.subplots(1, len(Ts), figsize=(sum(1.1 * T + 0.8 for T in Ts), 2.6),
+    fig, axes = plt.subplots(1, len(Ts), figsize=(sum(0.55 * T + 0.5 for T in Ts), 2.9),
                              gridspec_kw={"width_ratios": list(Ts)})
     for ax, T in zip(axes, Ts):
         draw_graph(kind, T, ax=ax)
-        ax.set_title(f"T = {T}: {n_params:,} parameters", fontsize=10)
+        ax.set_title(f"T = {T}\n{n_params:,} parameters", fontsize=12)
     fig.tight_layout()
     return fig
 

@@ -12,3 +12,20 @@
     }
   });
 })();
+
+// Figures inside a widget (an ipywidgets Output drawn by matplotlib) come without alt text: the widget manager
+// renders them. Each gets one that says what it is; the static twin of every widget carries the full description.
+(function () {
+  var ALT = "Figure drawn by the interactive widget for the setting shown; in Jupyter or Colab, move its " +
+            "controls to redraw it (the static figure of this section shows the same for several settings).";
+  function label(root) {
+    (root.querySelectorAll ? root.querySelectorAll(".jupyter-widgets img:not([alt]), .jupyter-widgets img[alt='']") : [])
+      .forEach(function (img) { img.setAttribute("alt", ALT); });
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    label(document);
+    new MutationObserver(function (records) {
+      records.forEach(function (r) { r.addedNodes.forEach(function (n) { if (n.nodeType === 1) label(n.parentNode || n); }); });
+    }).observe(document.body, { childList: true, subtree: true });
+  });
+})();
