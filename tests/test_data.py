@@ -97,7 +97,7 @@ def test_download_verifies_and_renames_atomically(toy, monkeypatch):
 def test_unknown_name_lists_the_known_ones():
     with pytest.raises(KeyError, match="tinyshakespeare") as err:
         load_text("shakespeare")
-    assert "stacks-latex" in str(err.value) and "c-headers" in str(err.value)
+    assert "stacks-latex" in str(err.value) and "git-c" in str(err.value)
 
 
 def test_empty_and_non_utf8_files(tmp_path):
@@ -130,31 +130,6 @@ def test_data_readme_lists_every_registered_file():
     for dataset in registry.DATASETS.values():
         for remote in dataset.files:
             assert remote.sha256 in readme and remote.url in readme, remote.path
-
-
-def test_c_headers_need_no_download():
-    corpus = load_text("c-headers")
-    assert "#include" in corpus and "#define" in corpus and len(corpus) > 100_000
-
-
-def test_c_header_order_does_not_depend_on_the_install_location(tmp_path, monkeypatch):
-    # numpy installed at a path that sorts before CPython's include dir: CPython's headers still come first
-    import sysconfig
-
-    import numpy
-
-    from rnnbook.data.text import c_header_files
-
-    py, np_inc = tmp_path / "z-python" / "include", tmp_path / "a-venv" / "numpy" / "include"
-    for root, names in [(py, ["Python.h", "cpython/object.h", "abstract.h"]), (np_inc, ["numpy/utils.h", "b.h"])]:
-        for name in names:
-            (root / name).parent.mkdir(parents=True, exist_ok=True)
-            (root / name).write_text(f"/* {name} */\n")
-    monkeypatch.setattr(sysconfig, "get_paths", lambda: {"include": str(py)})
-    monkeypatch.setattr(numpy, "get_include", lambda: str(np_inc))
-    got = [p.relative_to(tmp_path).as_posix() for p in c_header_files()]
-    assert got == ["z-python/include/Python.h", "z-python/include/abstract.h", "z-python/include/cpython/object.h",
-                   "a-venv/numpy/include/b.h", "a-venv/numpy/include/numpy/utils.h"]
 
 
 def test_vocab_is_sorted_and_round_trips():

@@ -4,12 +4,16 @@ An n-gram model predicts the next character from the previous n - 1 only. Counts
 anything unseen, so each order is discounted by D and mixed with the order below (Kneser & Ney, 1995; Chen &
 Goodman, 1999):
 
-    p_m(w | h) = [max(c_m(h w) - D_m, 0) + D_m * N1+(h .) * p_{m-1}(w | h')] / c_m(h .)
+    p_m(w | h) = [max(c_m(h w) - D_m, 0) + D_m * N1+(h .) * p_{m-1}(w | h')] / c_m(h .)      m = 1 .. order
 
-where h' is h without its first character, c_m(h .) = sum_w c_m(h w), N1+(h .) = the number of distinct w seen
-after h, and p_0 = 1 / V. The top order uses raw counts; the lower orders use *continuation* counts (in how many
-distinct contexts h w was seen), which is Kneser-Ney's idea. A context never seen gets p_m = p_{m-1} (backoff).
-D_m = n1 / (n1 + 2 n2) from the number of m-grams seen once (n1) and twice (n2).
+where h is the last m - 1 characters, h' is h without its first character, c_m(h .) = sum_w c_m(h w),
+N1+(h .) = the number of distinct w with c_m(h w) > 0, and the recursion ends in the uniform distribution
+p_0(w) = 1 / V over the whole vocabulary. The top order uses raw counts; the lower orders use *continuation* counts,
+c_m(h w) = N1+(. h w), the number of distinct characters seen before h w, which is Kneser-Ney's idea. A context
+never seen gets p_m = p_{m-1} (backoff). D_m = n1 / (n1 + 2 n2) from the number of m-grams seen once (n1) and twice
+(n2); when no m-gram was seen once that estimate is 0, so D_m = 0.5 instead. With 0 < D_m <= 1 every order passes
+a share of its mass down to p_0: every character of the vocabulary, even one never seen in training, gets a
+probability above zero, and a loss is always finite.
 
 Everything is vectorised with numpy: an m-gram is one int64 key sum_j w_j V^(m-1-j), counted with ``np.unique``
 and looked up with ``np.searchsorted``.
@@ -41,7 +45,7 @@ def _table(keys: np.ndarray, counts: np.ndarray, V: int) -> _Table:
     ctx = keys // V  # keys are sorted, so their contexts are too
     ctx_keys, starts = np.unique(ctx, return_index=True)
     n1, n2 = int((counts == 1).sum()), int((counts == 2).sum())
-    discount = n1 / (n1 + 2 * n2) if n1 + 2 * n2 > 0 else 0.5
+    discount = n1 / (n1 + 2 * n2) if n1 > 0 else 0.5  # never 0: some mass always reaches the uniform p_0
     return _Table(keys, counts, ctx_keys, np.add.reduceat(counts, starts), np.diff(np.append(starts, len(keys))),
                   discount)
 
@@ -67,11 +71,9 @@ class NGramLM:
 
     def fit(self, ids: np.ndarray) -> NGramLM:
         """Count every m-gram (m = 1..order) of the 1-D id stream ``ids``."""
-        ids = np.asarray(ids, dtype=np.int64)
-        if ids.ndim != 1 or len(ids) < self.order:
-            raise ValueError(f"expected a 1-D stream of at least {self.order} ids, got shape {ids.shape}")
-        if ids.min() < 0 or ids.max() >= self.V:
-            raise ValueError(f"ids must be in 0..{self.V - 1}, got {ids.min()}..{ids.max()}")
+        ids = self._check_ids(ids, "ids")
+        if len(ids) < self.order:
+            raise ValueError(f"expected a 1-D stream of at least {self.order} ids, got {len(ids)}")
         keys = [ids]  # keys[m-1][i] = key of ids[i : i + m]
         for m in range(2, self.order + 1):
             keys.append(keys[-1][:-1] * self.V + ids[m - 1:])
@@ -110,19 +112,26 @@ class NGramLM:
     def _contexts(self, ids: np.ndarray) -> np.ndarray:
         n = self.order - 1
         padded = np.concatenate([np.full(n, -1, dtype=np.int64), ids])
-        if n == 0:
-            return np.zeros((len(ids), 0), dtype=np.int64)
         return np.lib.stride_tricks.sliding_window_view(padded, n)[: len(ids)]
+
+    def _check_ids(self, ids: np.ndarray, name: str) -> np.ndarray:
+        ids = np.asarray(ids)
+        if ids.ndim != 1 or not np.issubdtype(ids.dtype, np.integer):
+            raise ValueError(f"{name} must be a 1-D array of integer ids, got shape {ids.shape} of {ids.dtype}")
+        if len(ids) and (ids.min() < 0 or ids.max() >= self.V):
+            raise ValueError(f"{name} must be in 0..{self.V - 1} (the vocabulary the model was made with), "
+                             f"got {ids.min()}..{ids.max()}; encode the text with the same Vocab")
+        return ids.astype(np.int64)
 
     def log_probs(self, ids: np.ndarray) -> np.ndarray:
         """ln p(ids[t] | ids[t-order+1 .. t-1]) for t = 1 .. len(ids) - 1 (the first id is only context)."""
-        ids = np.asarray(ids, dtype=np.int64)
+        ids = self._check_ids(ids, "ids")
         return np.log(self._probs(self._contexts(ids)[1:], ids[1:]))
 
     def evaluate(self, ids: np.ndarray, accuracy: bool = False) -> Evaluation:
         """Mean cross-entropy in nats per character on ``ids`` (``.bits`` in bits); with ``accuracy=True`` also how
         often the most likely character is the right one (V times slower; NaN otherwise)."""
-        ids = np.asarray(ids, dtype=np.int64)
+        ids = self._check_ids(ids, "ids")
         if len(ids) < 2:
             raise ValueError("evaluate needs at least 2 ids (a context and a target)")
         nats = -float(self.log_probs(ids).mean())
@@ -139,7 +148,9 @@ class NGramLM:
     def next_probs(self, context_ids: np.ndarray) -> np.ndarray:
         """The distribution (V,) of the next character after ``context_ids`` (its last order - 1 ids count)."""
         ctx = np.full(self.order - 1, -1, dtype=np.int64)
-        tail = np.asarray(context_ids, dtype=np.int64)[-(self.order - 1):] if self.order > 1 else []
+        context = np.asarray(context_ids)
+        context = self._check_ids(context.astype(np.int64) if context.size == 0 else context, "context_ids")
+        tail = context[-(self.order - 1):] if self.order > 1 else []
         if len(tail):
             ctx[-len(tail):] = tail
         p = self._probs(np.tile(ctx, (self.V, 1)), np.arange(self.V))

@@ -151,7 +151,7 @@ RECIPES: dict[str, tuple[type, dict[str, Any], dict[str, Any]]] = {
                       small_steps=200),
                  Ch04(hidden=512, layers=2, dropout=0.25, batch=64, k=128, lr=2e-3, steps=12000, small_batch=64,
                       small_steps=3000)),
-    "05": (Ch05, Ch05(hidden=96, layers=2, batch=24, k=64, lr=1e-2, steps=400, prose_steps=120, record=12000, rows=16),
+    "05": (Ch05, Ch05(hidden=96, layers=2, batch=32, k=64, lr=1e-2, steps=1200, prose_steps=120, record=12000, rows=16),
                  Ch05(hidden=256, layers=2, batch=64, k=100, lr=2e-3, steps=8000, prose_steps=4000, record=50000,
                       rows=50)),
     "06": (Ch06, Ch06(t_max=100, echo_steps=40),

@@ -4,10 +4,10 @@ from rnnbook.data.download import ChecksumError, cache_dir, fetch, fetch_dataset
 from rnnbook.data.registry import DATASETS, Dataset, RemoteFile
 from rnnbook.data.synthetic import adding_problem, copy_task, delayed_recall
 from rnnbook.data.streams import batchify, tbptt_batches, train_val_split
-from rnnbook.data.text import Vocab, c_header_files, decode_utf8, load_text, read_text
+from rnnbook.data.text import Vocab, decode_utf8, load_text, read_text
 
 __all__ = [
-    "DATASETS", "ChecksumError", "Dataset", "RemoteFile", "Vocab", "adding_problem", "batchify", "copy_task", "delayed_recall", "c_header_files", "cache_dir",
+    "DATASETS", "ChecksumError", "Dataset", "RemoteFile", "Vocab", "adding_problem", "batchify", "copy_task", "delayed_recall", "cache_dir",
     "decode_utf8", "fetch", "fetch_dataset", "get_dataset", "load_text", "mirror_dir", "read_text", "sha256_of",
     "tbptt_batches", "train_val_split",
 ]

@@ -218,4 +218,13 @@ def fetch(remote: RemoteFile, progress: bool = True) -> Path:
 
 def fetch_dataset(name: str, progress: bool = True) -> list[Path]:
     """Local, verified paths of every file of a named dataset."""
-    return [fetch(remote, progress=progress) for remote in get_dataset(name).files]
+    dataset = get_dataset(name)
+    try:
+        return [fetch(remote, progress=progress) for remote in dataset.files]
+    except FileNotFoundError as err:
+        if len(dataset.files) == 1:
+            raise
+        raise FileNotFoundError(
+            f"{err} The dataset {name!r} has {len(dataset.files)} files, all needed: a mirror holds each at "
+            f"<folder>/<path>, paths and URLs in rnnbook.data.DATASETS[{name!r}].files and data/README.md."
+        ) from err

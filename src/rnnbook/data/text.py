@@ -1,12 +1,11 @@
 """Text corpora as Python strings, and the character vocabulary.
 
-``load_text("tinyshakespeare")`` and ``load_text("stacks-latex")`` go through the download layer;
-``load_text("c-headers")`` needs no download: it reads the C headers that ship with CPython and numpy.
+``load_text(name)`` goes through the download layer for every corpus: ``"tinyshakespeare"``, ``"stacks-latex"`` and
+``"git-c"`` (C source, git's ``builtin/`` commands pinned at a tag, the same bytes on every machine).
 """
 
 from __future__ import annotations
 
-import sysconfig
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -14,8 +13,6 @@ import numpy as np
 
 from rnnbook.data.download import fetch_dataset
 from rnnbook.data.registry import DATASETS
-
-LOCAL_CORPORA = ("c-headers",)
 
 
 def decode_utf8(raw: bytes, source: str) -> str:
@@ -39,47 +36,15 @@ def read_text(path: str | Path) -> str:
     return decode_utf8(path.read_bytes(), str(path))
 
 
-def c_header_files() -> list[Path]:
-    """The C headers shipped with CPython and numpy: CPython's first, then numpy's, each sorted by relative path.
-
-    The order depends on the Python and numpy versions only, never on where they are installed (sorting the
-    absolute paths put numpy's headers first in a virtual environment under /check and last under /work, which
-    moved the validation split onto other text).
-    """
-    roots = [Path(sysconfig.get_paths()["include"])]
-    try:
-        import numpy
-
-        roots.append(Path(numpy.get_include()))
-    except ImportError:  # pragma: no cover - numpy is a dependency
-        pass
-    files: list[Path] = []
-    for root in roots:
-        if root.is_dir():
-            files += sorted(root.rglob("*.h"), key=lambda p: p.relative_to(root).as_posix())
-    if not files:
-        raise FileNotFoundError(f"no C headers found under {[str(r) for r in roots]}")
-    return files
-
-
 def load_text(name: str, progress: bool = True) -> str:
-    """The whole text of a named corpus (files joined by a blank line, in registry order).
+    """The whole text of a named corpus: its files in registry order, joined by the dataset's ``separator``.
 
-    Known names: the datasets in ``rnnbook.data.registry.DATASETS`` and ``"c-headers"``.
+    Known names: the datasets in ``rnnbook.data.registry.DATASETS``.
     """
-    if name == "c-headers":
-        # Headers that are not UTF-8 (none are known) are skipped rather than failing the corpus.
-        parts = []
-        for path in c_header_files():
-            try:
-                parts.append(read_text(path))
-            except ValueError:
-                continue
-        return "\n\n".join(parts)
     if name not in DATASETS:
-        known = ", ".join(sorted([*DATASETS, *LOCAL_CORPORA]))
+        known = ", ".join(sorted(DATASETS))
         raise KeyError(f"unknown corpus {name!r}; known corpora: {known}")
-    return "\n\n".join(read_text(path) for path in fetch_dataset(name, progress=progress))
+    return DATASETS[name].separator.join(read_text(path) for path in fetch_dataset(name, progress=progress))
 
 
 class Vocab:
