@@ -363,11 +363,13 @@ def gate_saturation(rec: Recording, left: float = LEFT, right: float = RIGHT
     return out
 
 
-def saturation_table(sat: dict[tuple[int, str], tuple[np.ndarray, np.ndarray]]) -> str:
-    """Markdown: per layer and gate, the mean left/right-saturated fraction and the units saturated > half the time."""
-    rows = ["| layer | gate | mean left-saturated | mean right-saturated | units right-saturated > 50 % of steps "
-            "| units left-saturated > 50 % of steps |", "|---|---|---|---|---|---|"]
-    for (l, gate), (lo, hi) in sat.items():
-        rows.append(f"| {l + 1} | {gate} | {lo.mean():.3f} | {hi.mean():.3f} | {int((hi > 0.5).sum())} / {len(hi)} "
-                    f"| {int((lo > 0.5).sum())} / {len(lo)} |")
-    return "\n".join(rows)
+def saturation_table(sat: dict[tuple[int, str], tuple[np.ndarray, np.ndarray]], caption: str | None = None):
+    """The table (``rnnbook.viz.table``): per layer and gate, the mean left/right-saturated fraction and the units
+    saturated more than half the time."""
+    from rnnbook.viz.table import table
+
+    rows = [[l + 1, gate, lo.mean(), hi.mean(), f"{int((hi > 0.5).sum())} / {len(hi)}",
+             f"{int((lo > 0.5).sum())} / {len(lo)}"] for (l, gate), (lo, hi) in sat.items()]
+    columns = ["layer", "gate", "mean left-saturated", "mean right-saturated",
+               "units right-saturated > 50 % of steps", "units left-saturated > 50 % of steps"]
+    return table(rows, columns, formats={2: ".3f", 3: ".3f"}, caption=caption)
