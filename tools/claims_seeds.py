@@ -74,8 +74,14 @@ def _probe(source: str, cell_index: int) -> str | None:
             items.append(("assert", repr(" ".join(text.split())[:110]),
                           [(op, ast.unparse(a), ast.unparse(b)) for op, a, b in _comparisons(stmt.test)],
                           ast.unparse(stmt.test)))
+        claims_dict = None
         if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Dict) and "report_claims" in source:
-            for key, value in zip(stmt.value.keys, stmt.value.values):
+            claims_dict = stmt.value  # claims = {...}; report_claims("NN", claims)
+        if (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and len(stmt.value.args) > 1
+                and "report_claims" in ast.unparse(stmt.value.func) and isinstance(stmt.value.args[1], ast.Dict)):
+            claims_dict = stmt.value.args[1]  # report_claims("NN", {...})
+        if claims_dict is not None:
+            for key, value in zip(claims_dict.keys, claims_dict.values):
                 if key is None:
                     continue
                 items.append(("claim", ast.unparse(key),
@@ -191,6 +197,13 @@ def report(results: list[dict]) -> str:
             kind = next(iter(by_seed.values()))["kind"]
             name = ("claim: " if kind == "claim" else f"[cell {key[0]}] assert ") + label.replace("|", "\\|")
             lines.append(f"| {name[:140]} | " + " | ".join(cells) + " |")
+        if not any(item["kind"] == "claim" for s in seeds for item in runs[s]["checks"]):
+            # no probe of the claims dict: the table of report_claims alone (holds, no margins), claim by claim
+            tables = {s: list(runs[s]["claims"].items()) for s in seeds}
+            for i in range(max(len(t) for t in tables.values())):
+                label = next(t[i][0] for t in tables.values() if i < len(t))
+                cells = [("yes" if tables[s][i][1] else "NO") if i < len(tables[s]) else "not run" for s in seeds]
+                lines.append(f"| claim: {label[:140]} | " + " | ".join(cells) + " |")
         for s in seeds:
             for e in runs[s]["errors"]:
                 lines.append(f"\nseed {s}: error in cell `{e['cell']}`: {e['error'].splitlines()[0][:200]}")
