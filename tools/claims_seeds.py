@@ -133,6 +133,9 @@ def run_chapter(path: Path, seed: int, timeout: int) -> dict:
             probe = nbformat.v4.new_code_cell(code)
             probes[id(probe)] = index
             cells.append(probe)
+    cells.append(nbformat.v4.new_code_cell(  # the kernel's CPU time: the chapter's cost on a quiet core
+        "import resource as _cs_r\n_cs_u = _cs_r.getrusage(_cs_r.RUSAGE_SELF)\n"
+        f"print({MARK!r} + _cs_json.dumps({{'kind': 'cpu', 'seconds': _cs_u.ru_utime + _cs_u.ru_stime}}))"))
     nb.cells = cells
     start = time.perf_counter()
     client = NotebookClient(nb, timeout=timeout, allow_errors=True, kernel_name="python3",
@@ -152,6 +155,8 @@ def run_chapter(path: Path, seed: int, timeout: int) -> dict:
                         record = json.loads(line[len(MARK):])
                         if record["kind"] == "report":
                             result["claims"].update(record["claims"])
+                        elif record["kind"] == "cpu":
+                            result["cpu_seconds"] = round(record["seconds"], 1)
                         else:
                             result["checks"].extend(record["items"])
     return result
@@ -176,8 +181,9 @@ def report(results: list[dict]) -> str:
     for chapter in sorted({r["chapter"] for r in results}):
         runs = {r["seed"]: r for r in results if r["chapter"] == chapter}
         seeds = sorted(runs)
-        lines.append(f"\n## {chapter}  (seconds: " + ", ".join(f"seed {s} {runs[s]['seconds']:.0f}" for s in seeds)
-                     + ")\n")
+        cpu = lambda r: f", {r['cpu_seconds']:.0f} s CPU" if "cpu_seconds" in r else ""
+        lines.append(f"\n## {chapter}  (wall seconds: " + ", ".join(f"seed {s} {runs[s]['seconds']:.0f}{cpu(runs[s])}"
+                                                               for s in seeds) + ")\n")
         lines.append("| claim or assert | " + " | ".join(f"seed {s}" for s in seeds) + " |")
         lines.append("|---|" + "---|" * len(seeds))
         import nbformat
