@@ -45,3 +45,13 @@ claims-seeds: $(VENV)/.installed
 
 clean:
 	rm -rf _build
+
+# make full: execute the chapters at RNNBOOK_SCALE=full (on the GPU when there is one) and print per chapter the
+# time, peak memory, whether every claim holds and the numbers behind them (tools/full_scale.py). Executed chapters
+# go to _build/full/. A subset and a per-cell limit: make full CHAPTERS="03 10" CELL_TIMEOUT=120
+CHAPTERS ?=
+CELL_TIMEOUT ?=
+.PHONY: full
+full: $(VENV)/.installed
+	$(PY) tools/full_scale.py $(CHAPTERS) $(if $(CELL_TIMEOUT),--cell-timeout $(CELL_TIMEOUT)) --out _build/full \
+		--json _build/full/results.json

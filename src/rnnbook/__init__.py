@@ -15,12 +15,14 @@ Each lecture concept lives in a module of its own name:
 - ``rnnbook.grounding`` how much of the attention falls on the object a word names
 - ``rnnbook.train``     the generic training loop (clipping, divergence check)
 - ``rnnbook.claims``    ``report_claims``: a chapter's claims as a table, asserted, and glued for the summary page
+- ``rnnbook.recipes``   every chapter's two sizes (``ci``, ``full``): ``R = rnnbook.recipes.recipe("04", SCALE)``
 - ``rnnbook.viz``       figures, graph diagrams and widgets (each widget with a static twin)
 - ``rnnbook.exercises`` checks that students' answers call
 """
 
+from rnnbook import recipes
 from rnnbook.claims import report_claims
 from rnnbook.env import get_device, get_scale, get_seed, seed_everything, setup
 
 __version__ = "0.1.0"
-__all__ = ["report_claims", "get_device", "get_scale", "get_seed", "seed_everything", "setup", "__version__"]
+__all__ = ["recipes", "report_claims", "get_device", "get_scale", "get_seed", "seed_everything", "setup", "__version__"]

@@ -181,7 +181,7 @@ def train_lm(
     *,
     time_budget: float | None = None,
     lr: float = 3e-3,
-    optimizer: str = "adam",
+    optimizer: str | torch.optim.Optimizer = "adam",
     clip_norm: float | None = 1.0,
     clip_value: float | None = None,
     carry_state: bool = True,
@@ -196,6 +196,9 @@ def train_lm(
     device: str | torch.device | None = None,
     progress: bool = True,
     desc: str = "train",
+    resume_at: tuple[int, object] | None = None,
+    on_update: Callable[[int, LMHistory, object], None] | None = None,
+    clock: Callable[[], float] | None = None,
 ) -> LMHistory:
     """Train ``model`` on the chunks of ``stream`` with truncated BPTT for ``steps`` updates and/or ``time_budget``
     seconds (whichever ends first).
@@ -210,6 +213,12 @@ def train_lm(
     ``checkpoint`` is written every ``checkpoint_every`` updates and at the end; ``resume=True`` continues
     from it (weights, optimizer, step, carried state, position in the stream). A NaN or inf loss raises
     ``rnnbook.train.DivergenceError`` naming the learning rate and clipping.
+
+    Hooks for a caller that keeps its own checkpoints (``rnnbook.charlm``): ``optimizer`` may be an optimizer
+    already built (and restored) by the caller; ``resume_at=(step, state)`` continues a run stopped after ``step``
+    updates with carried state ``state`` (the caller restored weights, optimizer and RNG); ``on_update(step,
+    history, state)`` is called after every update; ``clock()`` returns the seconds the run has lasted (default:
+    since this call), for the time budget and the schedule.
     """
     from tqdm.auto import tqdm
 
@@ -219,8 +228,11 @@ def train_lm(
         raise ValueError(f"steps must be >= 1, got {steps}")
     device = device or get_device()
     model.to(device)
-    opt = make_optimizer(optimizer, model.parameters(), lr)
+    opt = (optimizer if isinstance(optimizer, torch.optim.Optimizer)
+           else make_optimizer(optimizer, model.parameters(), lr))
     history, state, start = LMHistory(), None, 0
+    if resume_at is not None:
+        start, state = resume_at
     if resume and checkpoint is not None and Path(checkpoint).is_file():
         ckpt = load_checkpoint(checkpoint, model, opt, map_location=device)
         start, state = ckpt["step"], ckpt["state"]
@@ -238,10 +250,11 @@ def train_lm(
 
     model.train()
     t0 = time.perf_counter()
+    clock = clock or (lambda: time.perf_counter() - t0)
     bar = tqdm(total=steps, initial=start, desc=desc, disable=not progress, mininterval=1.0)
     step, smooth = start, None
     while steps is None or step < steps:
-        elapsed = time.perf_counter() - t0
+        elapsed = clock()
         if time_budget is not None and elapsed >= time_budget:
             break
         fraction = max(step / steps if steps else 0.0, elapsed / time_budget if time_budget else 0.0)
@@ -267,6 +280,8 @@ def train_lm(
         bar.update(1)
         if step % 10 == 0:
             bar.set_postfix(loss=f"{smooth:.3f}", refresh=False)
+        if on_update is not None:
+            on_update(step, history, state)
         if eval_every and step % eval_every == 0 and (steps is None or step < steps):
             evaluate_now(step)
         if checkpoint is not None and checkpoint_every and step % checkpoint_every == 0:
