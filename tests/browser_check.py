@@ -219,9 +219,6 @@ def check_page(page, url: str, shots: Path, is_chapter: bool) -> dict[str, list[
     return found
 
 
-# Chapters whose code and outputs are not yet in the book's format (see NOT_YET_FORMATTED in tests/test_notebooks.py):
-# their defects are printed but do not fail the check. Empty this set once they are formatted.
-NOT_YET_FORMATTED = {"book/04_char_rnn.html"}
 
 
 def run(html: Path) -> tuple[list[Path], set[Path], dict[str, dict[str, list[str]]], Counter, Counter]:
@@ -276,17 +273,15 @@ def main(html: Path) -> int:
     pages, chapters, failures, totals, pages_failing = run(html)
     shots = html.parent / "screenshots"
     for rel, found in failures.items():
-        print(f"{'NOT YET FORMATTED (does not fail)' if rel in NOT_YET_FORMATTED else 'FAIL'} {rel}")
+        print(f"FAIL {rel}")
         for problems in found.values():
             for problem in problems:
                 print(f"    {problem}")
-    print(f"\n{'check':<26} {'defects':>8} {'pages':>6} {'of them not yet formatted':>26}")
+    print(f"\n{'check':<26} {'defects':>8} {'pages':>6}")
     for check in CHECKS:
-        later = sum(len(failures[rel][check]) for rel in NOT_YET_FORMATTED if rel in failures)
-        print(f"{check:<26} {totals[check]:>8} {pages_failing[check]:>6} {later:>26}")
-    n_fail = len(set(failures) - NOT_YET_FORMATTED)
+        print(f"{check:<26} {totals[check]:>8} {pages_failing[check]:>6}")
+    n_fail = len(failures)
     print(f"browser check: {len(pages) - n_fail} passed, {n_fail} failed ({len(pages)} pages, {len(chapters)} chapters, "
-          f"{len(set(failures) & NOT_YET_FORMATTED)} of them not yet formatted, "
           f"screenshots in {shots})")
     return 1 if n_fail else 0
 

@@ -5,4 +5,4 @@ if importlib.util.find_spec("rnnbook") is None:
     source = os.environ.get("RNNBOOK_INSTALL", "rnnbook @ git+https://github.com/rnn-book/rnn-book")
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", source], check=True)
 import rnnbook
-SEED, DEVICE, SCALE = rnnbook.setup(seed=0)
+SEED, DEVICE, SCALE = rnnbook.setup()  # the seed: $RNNBOOK_SEED, default 0

@@ -37,6 +37,19 @@ def test_scale_and_device_knobs(monkeypatch):
     assert rnnbook.get_device() == ("cuda" if torch.cuda.is_available() else "cpu")
 
 
+def test_seed_knob(monkeypatch, capsys):
+    monkeypatch.delenv("RNNBOOK_SEED", raising=False)
+    assert rnnbook.get_seed() == 0 and rnnbook.setup().seed == 0
+    monkeypatch.setenv("RNNBOOK_SEED", " 2 ")
+    assert rnnbook.setup().seed == 2 and "seed=2" in capsys.readouterr().out
+    first = np.random.rand()
+    assert rnnbook.setup().seed == 2 and np.random.rand() == first  # the knob seeds every generator
+    assert rnnbook.setup(seed=5).seed == 5  # an explicit seed wins over the knob
+    monkeypatch.setenv("RNNBOOK_SEED", "one")
+    with pytest.raises(ValueError, match="RNNBOOK_SEED"):
+        rnnbook.setup()
+
+
 def test_step_forward_check(capsys):
     assert check_rnn_step_forward(rnn_step_forward)
     assert not check_rnn_step_forward(lambda x, h, Wx, Wh, b: np.tanh(x @ Wx + h @ Wh))

@@ -128,20 +128,12 @@ def test_repository_url_appears_only_in_config_readme_and_setup_cell():
 
 # --- what a reader sees: code that fits the column, solutions hidden everywhere, no word of the development ---
 
-# Chapters whose code and solution cells are not yet in the book's format: chapters 4 and 5 are edited by other
-# work in progress and get `python tools/format_chapters.py book/04_char_rnn.ipynb book/05_interpretable_cells.ipynb`
-# (then hand edits for what it lists) once that has landed; then this list is emptied.
-NOT_YET_FORMATTED = {"04_char_rnn.ipynb"}
 # At a 1280 px window the article column holds 88 characters of code (book/_ext/static/rnnbook/book.css);
 # tests/browser_check.py checks in the built book that no code block scrolls sideways.
 MAX_CODE_LINE = 88
 SOLUTION_TITLE = "# @title Solution"
 
 
-def _chapters_in_format():
-    return [pytest.param(p, marks=pytest.mark.xfail(reason=f"{p.name} is not reformatted yet (NOT_YET_FORMATTED)",
-                                                    strict=False))
-            if p.name in NOT_YET_FORMATTED else p for p in CHAPTERS]
 
 
 def _scale_statement_lines(source: str) -> set[int]:
@@ -155,7 +147,7 @@ def _scale_statement_lines(source: str) -> set[int]:
             for n in range(node.lineno, node.end_lineno + 1)}
 
 
-@pytest.mark.parametrize("path", _chapters_in_format(), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
 def test_code_lines_fit_the_column(path):
     nb = nbformat.read(path, as_version=4)
     too_long = []
@@ -180,7 +172,7 @@ def _solutions(nb) -> list[tuple[int, nbformat.NotebookNode]]:
             and "hide-cell" in c.metadata.get("tags", []) and "assert" in c.source]
 
 
-@pytest.mark.parametrize("path", _chapters_in_format(), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
 def test_solutions_are_hidden_in_html_jupyterlab_and_colab(path):
     """HTML: the hide-cell tag; JupyterLab/Notebook: collapsed source; Colab: a form showing only its title."""
     nb = nbformat.read(path, as_version=4)
@@ -205,7 +197,7 @@ def _reader_text(nb) -> str:
     return "\n".join(parts)
 
 
-@pytest.mark.parametrize("path", _chapters_in_format(), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
 def test_the_book_does_not_speak_of_its_development(path):
     hits = [m.group(0) for m in DEVELOPMENT_WORDS.finditer(_reader_text(nbformat.read(path, as_version=4)))]
     assert not hits, f"{path.name} speaks of the development process: {hits}"

@@ -26,6 +26,7 @@ def test_setup_cell_installs_rnnbook_from_a_wheel_offline(tmp_path):
     env = {**os.environ, "PYTHONPATH": sysconfig.get_paths()["purelib"], "RNNBOOK_INSTALL": str(wheel),
            "PIP_NO_INDEX": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
     env.pop("RNNBOOK_SCALE", None)
+    env.pop("RNNBOOK_SEED", None)
     probe = subprocess.run([str(python), "-c", "import importlib.util; print(importlib.util.find_spec('rnnbook'))"],
                            env=env, capture_output=True, text=True, check=True)
     assert probe.stdout.strip() == "None", "rnnbook must be missing before the cell runs"

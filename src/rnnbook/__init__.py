@@ -22,7 +22,7 @@ Each lecture concept lives in a module of its own name:
 
 from rnnbook import recipes
 from rnnbook.claims import report_claims
-from rnnbook.env import get_device, get_scale, seed_everything, setup
+from rnnbook.env import get_device, get_scale, get_seed, seed_everything, setup
 
 __version__ = "0.1.0"
-__all__ = ["recipes", "report_claims", "get_device", "get_scale", "seed_everything", "setup", "__version__"]
+__all__ = ["recipes", "report_claims", "get_device", "get_scale", "get_seed", "seed_everything", "setup", "__version__"]

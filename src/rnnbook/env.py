@@ -91,8 +91,22 @@ class Setup(NamedTuple):
     scale: Scale
 
 
-def setup(seed: int = 0) -> Setup:
-    """Seed everything, pick the device and read the scale; print one line that says so."""
+def get_seed(default: int = 0) -> int:
+    """Read the seed knob ``$RNNBOOK_SEED`` (an int; ``default`` when unset): every chapter's seed."""
+    raw = os.environ.get("RNNBOOK_SEED", "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValueError(f"RNNBOOK_SEED must be an integer such as 0, 1 or 2, got {raw!r}") from None
+
+
+def setup(seed: int | None = None) -> Setup:
+    """Seed everything (``seed``, or ``$RNNBOOK_SEED``, or 0), pick the device and read the scale; print one line
+    that says so."""
+    if seed is None:
+        seed = get_seed()
     seed_everything(seed)
     device, scale = get_device(), get_scale()
     print(f"rnnbook: seed={seed} device={device} scale={scale}")

@@ -52,6 +52,9 @@ class Ch04(TypedDict):
     steps: int
     small_batch: int
     small_steps: int
+    embed_dim: int | None  # the character embedding's width (None: as wide as the LSTM)
+    small_hidden: int      # the LaTeX and C models' width
+    small_lr: float        # and learning rate
 
 
 class Ch05(TypedDict):
@@ -78,7 +81,8 @@ class Ch06(TypedDict):
 
 class Ch07(TypedDict):
     """LSTM, GRU and variants on the adding problem (length ``t_add``) and delayed recall (lag ``lag``), one run per
-    seed in ``seeds``, ``steps`` updates per task. Full: longer sequences and three seeds per cell."""
+    seed in ``seeds`` (counted from the chapter's seed; the table gives medians), ``steps`` updates per task. Full:
+    longer sequences and more updates."""
     t_add: int
     lag: int
     seeds: list[int]
@@ -147,16 +151,16 @@ RECIPES: dict[str, tuple[type, dict[str, Any], dict[str, Any]]] = {
                       recall_ks=(4, 16), delays=(2, 4, 8, 16, 32)),
                  Ch03(cost_ks=(8, 16, 32, 64, 128, 256, 512, 1024), carry_steps=3000, recall_steps=1000,
                       recall_ks=(4, 8, 16), delays=(1, 2, 4, 8, 16, 32, 64))),
-    "04": (Ch04, Ch04(hidden=128, layers=1, dropout=0.0, batch=64, k=32, lr=1e-2, steps=500, small_batch=32,
-                      small_steps=200),
+    "04": (Ch04, Ch04(hidden=224, layers=1, dropout=0.0, batch=64, k=32, lr=1.2e-2, steps=3000, small_batch=32,
+                      small_steps=200, embed_dim=32, small_hidden=128, small_lr=1e-2),
                  Ch04(hidden=512, layers=2, dropout=0.25, batch=64, k=128, lr=2e-3, steps=12000, small_batch=64,
-                      small_steps=3000)),
+                      small_steps=3000, embed_dim=None, small_hidden=512, small_lr=2e-3)),
     "05": (Ch05, Ch05(hidden=96, layers=2, batch=32, k=64, lr=1e-2, steps=1200, prose_steps=120, record=12000, rows=16),
                  Ch05(hidden=256, layers=2, batch=64, k=100, lr=2e-3, steps=8000, prose_steps=4000, record=50000,
                       rows=50)),
     "06": (Ch06, Ch06(t_max=100, echo_steps=40),
                  Ch06(t_max=200, echo_steps=200)),
-    "07": (Ch07, Ch07(t_add=20, lag=15, seeds=[0], steps={"adding": 150, "recall": 100}),
+    "07": (Ch07, Ch07(t_add=20, lag=15, seeds=[0, 1, 2], steps={"adding": 150, "recall": 100}),
                  Ch07(t_add=50, lag=40, seeds=[0, 1, 2], steps={"adding": 1500, "recall": 1000})),
     "08": (Ch08, Ch08(n_train=3000, n_test=300, max_objects=2, steps=750),
                  Ch08(n_train=12000, n_test=1000, max_objects=3, steps=6000)),

@@ -110,13 +110,12 @@ class CaptioningRNN:
                  cell_type: str = "rnn", dtype: type = np.float32, seed: int = 0) -> None:
         if cell_type not in {"rnn", "lstm"}:
             raise ValueError(f'CaptioningRNN: cell_type must be "rnn" or "lstm", got {cell_type!r}')
-        for tok in ("<NULL>", "<START>", "<END>"):
-            if tok not in word_to_idx:
-                raise ValueError(f"CaptioningRNN: word_to_idx needs the token {tok}")
+        if "<NULL>" not in word_to_idx:  # <START> and <END> are optional, as in CS231n: only sample() needs them
+            raise ValueError("CaptioningRNN: word_to_idx needs the token <NULL> (the padding that the loss masks out)")
         self.cell_type, self.dtype = cell_type, dtype
         self.word_to_idx = word_to_idx
         self.idx_to_word = {i: w for w, i in word_to_idx.items()}
-        self._null, self._start, self._end = word_to_idx["<NULL>"], word_to_idx["<START>"], word_to_idx["<END>"]
+        self._null, self._start, self._end = word_to_idx["<NULL>"], word_to_idx.get("<START>"), word_to_idx.get("<END>")
         V, W, D, H = len(word_to_idx), wordvec_dim, input_dim, hidden_dim
         G = 4 * H if cell_type == "lstm" else H
         rng = np.random.default_rng(seed)
@@ -170,6 +169,9 @@ class CaptioningRNN:
         Like CS231n, the first column is the first generated word (not <START>); after a caption's <END> the
         rest of its row is <NULL>.
         """
+        if self._start is None or self._end is None:
+            raise ValueError("CaptioningRNN.sample: word_to_idx has no <START> or no <END> token; sampling starts "
+                             "from <START> and stops at <END>, so add both to the vocabulary to sample")
         p = self.params
         features = np.asarray(features)
         if features.ndim != 2 or features.shape[1] != p["W_proj"].shape[0]:

@@ -15,8 +15,11 @@ def rel_error(x: np.ndarray, y: np.ndarray) -> float:
     return float(np.max(np.abs(x - y) / np.maximum(1e-8, np.abs(x) + np.abs(y))))
 
 
-def eval_numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float = 1e-5) -> np.ndarray:
-    """d f(x) / dx for a scalar f, by (f(x + h) - f(x - h)) / 2h, one entry at a time; x is perturbed in place."""
+def eval_numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float = 1e-5,
+                            verbose: bool = False) -> np.ndarray:
+    """d f(x) / dx for a scalar f, by (f(x + h) - f(x - h)) / 2h, one entry at a time; x is perturbed in place.
+
+    ``verbose=True`` prints each entry's index and slope as it goes (CS231n's ``verbose``, which its cells pass)."""
     grad = np.zeros_like(x, dtype=np.float64)
     it = np.nditer(x, flags=["multi_index"], op_flags=[["readwrite"]])
     while not it.finished:
@@ -28,6 +31,8 @@ def eval_numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: 
         fxmh = f(x)
         x[ix] = old
         grad[ix] = (fxph - fxmh) / (2 * h)
+        if verbose:
+            print(ix, grad[ix])
         it.iternext()
     return grad
 
