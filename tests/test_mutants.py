@@ -2,7 +2,6 @@
 
 import importlib.util
 import json
-import textwrap
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]

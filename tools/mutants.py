@@ -104,7 +104,7 @@ def _replace(node: ast.AST, new: ast.AST) -> None:
         if value is node:
             setattr(parent, field, new)
         elif isinstance(value, list) and any(v is node for v in value):
-            value[[i for i, v in enumerate(value) if v is node][0]] = new
+            value[next(i for i, v in enumerate(value) if v is node)] = new
 
 
 def mutants(source: str) -> list[dict]:
@@ -149,7 +149,7 @@ def run_one(src: Path, module_name: str, tests: list[str], timeout: float) -> st
             module = importlib.import_module(module_name)
             code = 4 if not Path(module.__file__).is_relative_to(src) else pytest.main(
                 ["-x", "-q", "-p", "no:cacheprovider", *tests])
-        except BaseException:
+        except BaseException:  # noqa: BLE001 (a forked child must always reach os._exit)
             code = 3
         os._exit(int(code))
     start = time.monotonic()
@@ -203,9 +203,11 @@ def main(argv: list[str] | None = None) -> int:
         target = copy_src / rel
         t0 = time.perf_counter()
         if run_one(copy_src, module_name, args.tests, timeout=max(600.0, args.timeout)) != "survived":
-            print("the tests fail on the unmutated module; fix that first", file=sys.stderr)
+            print(f"the tests fail on the unmutated module (or {module_name} was not imported from the copy of "
+                  f"{src}); fix that first", file=sys.stderr)
             return 2
-        print(f"{rel}: {len(todo)} mutants{' (seed %d)' % args.seed if args.sample and not args.replay else ''}, "
+        drawn = f" (seed {args.seed})" if args.sample and not args.replay else ""
+        print(f"{rel}: {len(todo)} mutants{drawn}, "
               f"tests pass in {time.perf_counter() - t0:.1f} s", flush=True)
         results = []
         for k, m in enumerate(todo, 1):
