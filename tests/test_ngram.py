@@ -58,6 +58,16 @@ def test_matches_the_brute_force_reference(order):
     np.testing.assert_allclose(model.log_probs(val), want, rtol=1e-10)
 
 
+
+def test_a_text_of_one_character_matches_the_reference():
+    V, order = 4, 3
+    train = np.full(30, 1)  # every table holds one key: a character above it is looked up past the table's end
+    model = NGramLM(order, V).fit(train)
+    prob = _kn_reference(train.tolist(), order, V)
+    val = np.array([1, 1, 3, 0, 1, 2, 2, 1])
+    want = [math.log(prob(tuple(val[max(0, t - order + 1):t].tolist()), int(val[t]))) for t in range(1, len(val))]
+    np.testing.assert_allclose(model.log_probs(val), want, rtol=1e-10)
+
 @pytest.mark.parametrize("order", [1, 3, 6])
 def test_next_char_distribution_sums_to_one(order):
     V = 5

@@ -160,12 +160,31 @@ def test_checkpoint_round_trip_and_exact_resume(tmp_path):
         torch.testing.assert_close(p, q)
 
 
+
+def test_resume_at_continues_from_the_callers_step_and_state():
+    """A caller keeping its own checkpoints (rnnbook.charlm) hands over the step and the carried state."""
+    ids = _ids(500)
+    straight = _model("lstm")
+    h_straight = train_lm(straight, text_stream(ids, 4, 10), steps=8, progress=False, device="cpu")
+    model = _model("lstm")
+    opt = torch.optim.Adam(model.parameters())  # train_lm sets its learning rate at every update
+    states = {}
+    train_lm(model, text_stream(ids, 4, 10), steps=3, optimizer=opt, progress=False, device="cpu",
+             on_update=lambda step, history, state: states.update({step: state}))
+    h_rest = train_lm(model, text_stream(ids, 4, 10), steps=8, optimizer=opt, resume_at=(3, states[3]),
+                      progress=False, device="cpu")
+    np.testing.assert_allclose(h_rest.loss, h_straight.loss[3:], rtol=1e-6)
+    for p, q in zip(model.parameters(), straight.parameters()):
+        torch.testing.assert_close(p, q)
+
 def test_save_checkpoint_writes_weights_only_file(tmp_path):
     model = _model()
     opt = torch.optim.Adam(model.parameters())
     path = save_checkpoint(tmp_path / "a" / "b.pt", model, opt, step=3, state=torch.ones(1, 2, 12), note="hi")
     loaded = torch.load(path, weights_only=True)
     assert loaded["meta"] == {"note": "hi"} and loaded["step"] == 3
+    weights = torch.load(save_checkpoint(tmp_path / "w.pt", model), weights_only=True)  # for inference only
+    assert weights["optimizer"] is None and weights["rnnbook"]["optimizer"] is None and weights["step"] == 0
     with pytest.raises(FileNotFoundError, match="no checkpoint"):
         load_checkpoint(tmp_path / "missing.pt", model)
 
