@@ -136,17 +136,6 @@ SOLUTION_TITLE = "# @title Solution"
 
 
 
-def _scale_statement_lines(source: str) -> set[int]:
-    """Line numbers of the top-level statements that read the scale knob (``R = {"ci": ..., "full": ...}[SCALE]``).
-    They are exempt from the line length for now: every chapter's recipe line is being replaced by a read from
-    rnnbook.recipes in other work, which will make them short."""
-    import ast
-
-    tree = ast.parse(source)
-    return {n for node in tree.body if "SCALE" in (ast.get_source_segment(source, node) or "")
-            for n in range(node.lineno, node.end_lineno + 1)}
-
-
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
 def test_code_lines_fit_the_column(path):
     nb = nbformat.read(path, as_version=4)
@@ -154,17 +143,10 @@ def test_code_lines_fit_the_column(path):
     for i, cell in enumerate(nb.cells):
         if cell.cell_type != "code" or cell.source == SETUP_CELL:  # the setup cell is hidden and shared
             continue
-        exempt = _scale_statement_lines(cell.source)
         too_long += [f"cell {i} line {n}: {len(line)} characters" for n, line in enumerate(cell.source.split("\n"), 1)
-                     if len(line) > MAX_CODE_LINE and n not in exempt]
+                     if len(line) > MAX_CODE_LINE]
     assert not too_long, (f"{path.name}: code lines longer than {MAX_CODE_LINE} (run tools/format_chapters.py): "
                           + "; ".join(too_long))
-
-
-def test_the_line_length_rule_catches_a_long_line_but_not_a_recipe():
-    recipe = 'R = {"ci": dict(steps=100, hidden=64, batch=32, lr=1e-2), "full": dict(steps=9000, hidden=512)}[SCALE]'
-    assert len(recipe) > MAX_CODE_LINE and _scale_statement_lines(recipe + "\nx = 1") == {1}
-    assert _scale_statement_lines("y = " + "1 + " * 30 + "1") == set()
 
 
 def _solutions(nb) -> list[tuple[int, nbformat.NotebookNode]]:

@@ -4,8 +4,7 @@
     python tools/format_chapters.py --check book/*.ipynb                (only report, change nothing)
 
 1. ``ruff format --line-length 88`` on every code cell except the shared setup cell (it must equal
-   tests/setup_cell.py) and the statements that read the scale knob (``R = {...}[SCALE]``, ``N = ... if SCALE ...``),
-   which are kept verbatim. Ruff does not split comments or strings; this script then wraps long comments (a
+   tests/setup_cell.py). Ruff does not split comments or strings; this script then wraps long comments (a
    trailing comment moves above its line) and splits long string literals into adjacent literals, keeping a change
    only when the cell's syntax tree is unchanged. The lines still too long are listed for editing by hand.
 2. Every solution cell (a code cell tagged ``hide-cell`` that checks an exercise) is hidden in all three front-ends:
@@ -42,31 +41,6 @@ def is_solution(cell) -> bool:
             and cell.source != SETUP_CELL and "assert" in cell.source)
 
 
-def scale_statements(source: str) -> list[tuple[int, int]]:
-    """(first, last) line numbers (1-based) of the top-level statements that mention SCALE."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return []
-    return [(node.lineno, node.end_lineno) for node in tree.body
-            if "SCALE" in (ast.get_source_segment(source, node) or "")]
-
-
-def protect(source: str) -> tuple[str, dict[str, str]]:
-    lines, kept = source.split("\n"), {}
-    for k, (first, last) in reversed(list(enumerate(scale_statements(source)))):
-        key = f"__rnnbook_keep_{k}__"
-        kept[key] = "\n".join(lines[first - 1:last])
-        lines[first - 1:last] = [f"{key} = None"]
-    return "\n".join(lines), kept
-
-
-def restore(source: str, kept: dict[str, str]) -> str:
-    for key, text in kept.items():
-        source = source.replace(f"{key} = None", text)
-    return source
-
-
 def hide_solution(cell) -> None:
     if not cell.source.startswith("# @title"):
         cell.source = f"{TITLE}\n{cell.source}"
@@ -76,17 +50,16 @@ def hide_solution(cell) -> None:
 
 def format_cells(nb, ruff: str) -> None:
     cells = [c for c in nb.cells if c.cell_type == "code" and c.source != SETUP_CELL]
-    protected = [protect(c.source) for c in cells]
     tmp = nbformat.v4.new_notebook(metadata=nb.metadata)
-    tmp.cells = [nbformat.v4.new_code_cell(src) for src, _ in protected]
+    tmp.cells = [nbformat.v4.new_code_cell(c.source) for c in cells]
     with tempfile.TemporaryDirectory() as d:
         path = Path(d) / "chapter.ipynb"
         nbformat.write(tmp, path)
         subprocess.run([ruff, "format", "--quiet", "--isolated", f"--line-length={LINE_LENGTH}", str(path)],
                        check=True)
         formatted = nbformat.read(path, as_version=4)
-    for cell, new, (_, kept) in zip(cells, formatted.cells, protected):
-        cell.source = wrap_long_lines(restore(new.source.rstrip("\n"), kept))
+    for cell, new in zip(cells, formatted.cells):
+        cell.source = wrap_long_lines(new.source.rstrip("\n"))
 
 
 STRING = re.compile(r"""^(?P<indent>\s*)(?P<key>[A-Za-z_]\w*\s*=\s*)?(?P<prefix>[fr]{0,2})(?P<q>["'])(?P<body>.*)(?P=q)(?P<tail>(?:\.\w+\(\))?(?::\s[^"']*)?[,)]*)$""")
@@ -139,9 +112,8 @@ def wrap_long_lines(source: str) -> str:
     except SyntaxError:
         return source
     lines = source.split("\n")
-    exempt = {n for a, b in scale_statements(source) for n in range(a, b + 1)}
     for n in range(len(lines), 0, -1):
-        if len(lines[n - 1]) <= LINE_LENGTH or n in exempt:
+        if len(lines[n - 1]) <= LINE_LENGTH:
             continue
         new = _wrap_line(lines[n - 1])
         if not new:
@@ -161,9 +133,7 @@ def long_lines(nb) -> list[tuple[int, str]]:
     for i, cell in enumerate(nb.cells):
         if cell.cell_type != "code" or cell.source == SETUP_CELL:
             continue
-        exempt = {n for a, b in scale_statements(cell.source) for n in range(a, b + 1)}
-        out += [(i, line) for n, line in enumerate(cell.source.split("\n"), 1)
-                if len(line) > LINE_LENGTH and n not in exempt]
+        out += [(i, line) for line in cell.source.split("\n") if len(line) > LINE_LENGTH]
     return out
 
 
