@@ -127,8 +127,8 @@ def test_download_progress_bar_counts_bytes_in_scaled_units(toy, monkeypatch, ca
                         len(payload))
 
     class Response:
-        headers = {"Content-Length": str(len(payload))}
-        sent = 0
+        def __init__(self):
+            self.headers, self.sent = {"Content-Length": str(len(payload))}, 0
 
         def read(self, n):
             block = payload[self.sent : self.sent + n]
