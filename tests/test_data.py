@@ -119,8 +119,8 @@ def test_single_file_error_has_no_file_count_and_multi_file_error_names_it(toy, 
 
 
 def test_download_progress_bar_counts_bytes_in_scaled_units(toy, monkeypatch, capsys):
-    """A 300 kB download is counted as 300k (bytes), not as 300000 (a reader cannot count the zeros of a 100 MB file)."""
-    body, _, tmp = toy
+    """A 300 kB download is counted as 300k (bytes), not as 300000 (a reader cannot count the zeros of 100 MB).
+    The toy fixture gives an empty cache."""
     monkeypatch.delenv("RNNBOOK_DATA")
     payload = bytes(300_000)
     remote = RemoteFile("toy/zeros.bin", "http://127.0.0.1:9/zeros.bin", hashlib.sha256(payload).hexdigest(),
