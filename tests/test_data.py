@@ -94,6 +94,59 @@ def test_download_verifies_and_renames_atomically(toy, monkeypatch):
     assert left == ["hello.txt.lock"]  # no partial file is left behind, only the (empty) lock file
 
 
+def test_a_verified_cached_file_is_served_without_writing_to_the_cache(toy, monkeypatch):
+    """A good file already in the cache is returned as is: no lock file, no probe, nothing written there."""
+    body, remote, tmp = toy
+    monkeypatch.delenv("RNNBOOK_DATA")
+    cached = tmp / "cache" / "toy" / "hello.txt"
+    cached.parent.mkdir(parents=True)
+    cached.write_bytes(body)
+    assert load_text("toy") == "hello world\n"
+    assert [p.name for p in cached.parent.iterdir()] == ["hello.txt"]
+
+
+def test_single_file_error_has_no_file_count_and_multi_file_error_names_it(toy, monkeypatch):
+    """The dataset-level note ("has N files, all needed") only helps when there are several files."""
+    body, remote, tmp = toy
+    monkeypatch.delenv("RNNBOOK_DATA")
+    with pytest.raises(FileNotFoundError) as err:
+        load_text("toy")
+    assert "toy/hello.txt" in str(err.value) and "1 files" not in str(err.value)
+    other = RemoteFile("toy/world.txt", "http://127.0.0.1:9/world.txt", remote.sha256, remote.size)
+    monkeypatch.setitem(registry.DATASETS, "toy2", registry.Dataset("toy2", (remote, other), "CC0", "two files"))
+    with pytest.raises(FileNotFoundError, match="has 2 files, all needed"):
+        download.fetch_dataset("toy2", progress=False)
+
+
+def test_download_progress_bar_counts_bytes_in_scaled_units(toy, monkeypatch, capsys):
+    """A 300 kB download is counted as 300k (bytes), not as 300000 (a reader cannot count the zeros of 100 MB).
+    The toy fixture gives an empty cache."""
+    monkeypatch.delenv("RNNBOOK_DATA")
+    payload = bytes(300_000)
+    remote = RemoteFile("toy/zeros.bin", "http://127.0.0.1:9/zeros.bin", hashlib.sha256(payload).hexdigest(),
+                        len(payload))
+
+    class Response:
+        def __init__(self):
+            self.headers, self.sent = {"Content-Length": str(len(payload))}, 0
+
+        def read(self, n):
+            block = payload[self.sent : self.sent + n]
+            self.sent += len(block)
+            return block
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+    monkeypatch.setattr(download.urllib.request, "urlopen", lambda url, timeout: Response())
+    assert download.fetch(remote).read_bytes() == payload  # progress is on by default
+    shown = capsys.readouterr().err
+    assert "300k/300k" in shown and "300000" not in shown
+
+
 def test_unknown_name_lists_the_known_ones():
     with pytest.raises(KeyError, match="tinyshakespeare") as err:
         load_text("shakespeare")

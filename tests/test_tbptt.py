@@ -4,6 +4,7 @@ delayed-recall stream, the cost measurement and the chapter's exercise checks.""
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -410,3 +411,27 @@ def test_evaluate_counts_only_scored_targets_and_refuses_none():
     assert ev.perplexity == pytest.approx(math.exp(want)) and f"{ev.nats:.4f} nats/char" in str(ev)
     with pytest.raises(ValueError, match="no scored targets"):
         evaluate(model, [(x, torch.full((4, 10), IGNORE))])
+
+
+def test_progress_bar_is_shown_by_default_with_the_smoothed_loss(capsys):
+    """A chapter calls train_lm without progress=...: the reader sees a bar and, after 10 updates, a smoothed loss,
+    an average of the losses so far, so it lies between the smallest and the largest of them."""
+    hist = train_lm(_model(), text_stream(_ids(), 4, 8), steps=10, desc="toy run", device="cpu")
+    shown = capsys.readouterr().err
+    assert "toy run" in shown and "10/10" in shown
+    smoothed = [float(v) for v in re.findall(r"loss=([0-9.]+)", shown)]
+    assert smoothed, f"no smoothed loss in the progress bar: {shown!r}"
+    assert min(hist.loss) - 1e-3 <= smoothed[-1] <= max(hist.loss) + 1e-3
+
+
+def test_update_cost_times_repeats_forward_and_backward_passes_and_leaves_no_gradients():
+    """update_cost measures an update (forward and backward), `repeats` times, and leaves the model's gradients
+    as None, so that a later optimizer step does not apply the measurement's gradients."""
+    model = _model()
+    x = torch.as_tensor(_ids(4 * 17).reshape(4, 17))
+    forwards, backwards = [], []
+    model.register_forward_hook(lambda module, inputs, output: forwards.append(1))
+    next(model.parameters()).register_hook(lambda grad: backwards.append(1))
+    update_cost(model, x[:, :16], x[:, 1:], repeats=3)
+    assert len(forwards) == 3 and len(backwards) == 3
+    assert all(p.grad is None for p in model.parameters())
