@@ -5,7 +5,7 @@ A page fails when
   load;
 - math is left as raw TeX, or a widget it embeds does not render;
 - an output shows raw Markdown (a pipe table, **bold**, $math$) instead of what it means, or the prose does;
-- a code block (input or output) scrolls sideways;
+- a code block (input or output) scrolls sideways, or a table is wider than the column;
 - an output holds a warning, a traceback, an object repr such as np.float64(...), or a progress bar;
 - an image has no alt text;
 - text in an output is hard to read in the dark theme (contrast under 3:1 against what is behind it);
@@ -103,7 +103,16 @@ SCROLLING = r"""() => {
       .map(pre => (pre.closest('.cell_output') ? 'output' : 'code') + ' ' + (pre.scrollWidth - pre.clientWidth)
            + ' px too wide: ' + (pre.textContent.split('\n').sort((a, b) => b.length - a.length)[0] || '').trim()
            .slice(0, 60));
-  return {n: blocks.length, scrolling, hidden};
+  // Tables wider than the column: cut off at the right, or scrolling in their wrapper.
+  const column = main => main.getBoundingClientRect().right;
+  const right = column(document.querySelector('main') || document.body);
+  const tables = [...(document.querySelector('main') || document.body).querySelectorAll('table')]
+      .filter(t => t.checkVisibility())
+      .map(t => [t, Math.max(t.getBoundingClientRect().right - right, t.scrollWidth - t.parentElement.clientWidth)])
+      .filter(([t, over]) => over > 1)
+      .map(([t, over]) => 'table ' + Math.round(over) + ' px too wide: '
+           + (t.querySelector('tr') || t).textContent.replace(/\s+/g, ' ').trim().slice(0, 60));
+  return {n: blocks.length, scrolling: scrolling.concat(tables), hidden};
 }"""
 
 # Text in outputs against its background in the dark theme: WCAG contrast ratio, at least 3:1.
