@@ -39,6 +39,8 @@ PRINT_CSS = """
   body { font-size: 10.5pt; }
   pre { white-space: pre-wrap !important; overflow-wrap: anywhere; font-size: 8.5pt !important; }
   img, figure, table, .cell_output .output.text_html { break-inside: avoid; page-break-inside: avoid; }
+  /* a code cell moves whole to the next page rather than leaving its empty frame behind (a longer one still breaks) */
+  .cell_input, .cell_input div.highlight { break-inside: avoid; page-break-inside: avoid; }
   img { max-width: 100% !important; }
   h1, h2, h3 { break-after: avoid; page-break-after: avoid; }
   span[id^="document-"] + section { break-before: page; page-break-before: always; }  /* each chapter on a new page */
