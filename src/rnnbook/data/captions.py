@@ -67,7 +67,7 @@ class CocoCaptionsJSON(torch.utils.data.Dataset):
 
     def __init__(self, root: str | Path, ann_file: str | Path, image_size: int = 224) -> None:
         root, ann_file = _need(Path(root), "image folder"), _need(Path(ann_file), "COCO captions json")
-        data = json.loads(ann_file.read_text())
+        data = json.loads(ann_file.read_text(encoding="utf-8"))
         if not {"images", "annotations"} <= set(data):
             raise ValueError(f"{ann_file}: expected COCO captions json with 'images' and 'annotations', got keys {sorted(data)}")
         by_image: dict[int, list[str]] = defaultdict(list)
