@@ -29,6 +29,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from kernel_poll import poll_kernel_replies_in_slices
+
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "_build" / "claims-seeds"
 MARK = "@@claims-seeds@@"
@@ -112,27 +114,6 @@ def _probe(source: str, cell_index: int) -> str | None:
         ]
     lines.append(f"print({MARK!r} + _cs_json.dumps({{'kind': 'probe', 'items': _cs_out}}))")
     return "\n".join(lines)
-
-
-def _poll_in_slices() -> None:
-    """nbclient sometimes misses a kernel reply's wake-up and waits the whole cell timeout (jupyter/nbclient#312):
-    poll in 0.2 s slices, as conftest.py does for the tests."""
-    from queue import Empty
-
-    from jupyter_client.channels import AsyncZMQSocketChannel
-
-    async def get_msg(self, timeout: float | None = None) -> dict:
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            left = 0.2 if deadline is None else min(0.2, max(0.0, deadline - time.monotonic()))
-            if await self.socket.poll(int(left * 1000)):
-                return await self._recv()
-            if deadline is not None and time.monotonic() >= deadline:
-                raise Empty
-
-    if not getattr(AsyncZMQSocketChannel.get_msg, "_rnnbook_sliced", False):
-        get_msg._rnnbook_sliced = True
-        AsyncZMQSocketChannel.get_msg = get_msg
 
 
 def run_chapter(path: Path, seed: int, timeout: int) -> dict:
@@ -256,7 +237,7 @@ def main() -> None:
         os.environ.setdefault(name, value)
     os.environ.setdefault("PYTHONPATH", str(ROOT / "src"))
     OUT.mkdir(parents=True, exist_ok=True)
-    _poll_in_slices()
+    poll_kernel_replies_in_slices()
     books = sorted((ROOT / "book").glob("*.ipynb"))
     if args.chapters:
         books = [b for b in books if any(b.stem.split("_")[0] == c for c in args.chapters)]

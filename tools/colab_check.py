@@ -40,9 +40,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 from colab_compare import ATOL, RTOL, compare_dirs, format_table  # noqa: E402
 
-ENV_BEFORE = dict(os.environ)  # before conftest's import below sets the tests' one-thread defaults in this process
-sys.path.insert(0, str(ROOT))
-import conftest  # noqa: E402,F401  (the kernel-reply polling fix the tests use, jupyter/nbclient#312)
+ENV_BEFORE = dict(os.environ)  # the environment this run started with (kernels get it less DROP)
+from kernel_poll import poll_kernel_replies_in_slices  # noqa: E402  (jupyter/nbclient#312)
+
+poll_kernel_replies_in_slices()
 
 BUILD = ROOT / "_build" / "colab"
 # What a Colab-like run must not inherit from CI or from the tests: pinned thread counts, the mirror, the repo's src.

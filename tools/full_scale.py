@@ -29,7 +29,10 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
+from kernel_poll import poll_kernel_replies_in_slices
 from rnnbook.claims import claims_from_markdown
+
+poll_kernel_replies_in_slices()  # jupyter/nbclient#312
 
 ROOT = Path(__file__).resolve().parent.parent
 BOOK = ROOT / "book"
