@@ -7,7 +7,6 @@ import socket
 import sys
 import time
 from pathlib import Path
-from queue import Empty
 
 import nbformat
 import pytest

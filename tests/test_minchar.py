@@ -382,7 +382,8 @@ def test_check_batched_forward_loss(capsys):
 
 
 def test_temperature_table_and_html_table():
-    from rnnbook.viz.sampling import html_table, temperature_samples, temperature_table
+    from rnnbook.viz.sampling import temperature_samples, temperature_table
+    from rnnbook.viz.table import html_table
 
     samples = temperature_samples(lambda T, n: "".join(np.random.choice(list("ab<"), n)), [0.5, 2.0], n=30, seed=1)
     assert samples == temperature_samples(lambda T, n: "".join(np.random.choice(list("ab<"), n)), [0.5, 2.0], 30, 1)

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from rnnbook.viz.table import html_table  # noqa: F401  (also importable from here, as before)
+from rnnbook.viz.table import html_table
 
 SampleFn = Callable[[float, int], str]
 
