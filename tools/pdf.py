@@ -103,6 +103,8 @@ def main(site: Path, out: Path) -> int:
         page.evaluate("() => window.MathJax && window.MathJax.startup ? window.MathJax.startup.promise : null")
         page.evaluate("() => { document.documentElement.dataset.theme = 'light'; }")
         page.wait_for_timeout(2000)  # widgets' static HTML
+        # on paper nothing can be clicked open: the answers of the chapters' questions print open
+        page.evaluate("() => document.querySelectorAll('details').forEach(d => { d.open = true; })")
         page.add_style_tag(content=PRINT_CSS)
         page.emulate_media(media="print")
         math = page.evaluate("() => [document.querySelectorAll('.math').length,"
