@@ -89,3 +89,48 @@ def check_set_forget_bias(fn: Callable) -> bool:
             return False
     print(f"{name}: correct.")
     return True
+
+
+def _backprop_h0(Whh: np.ndarray, h: np.ndarray, g: np.ndarray, transpose: bool = True, shift: int = 0,
+                 forward_order: bool = False, derivative: bool = True) -> np.ndarray:
+    """dL/dh_0 by the backward recursion g_{t-1} = W^T diag(1 - h_t^2) g_t, or one of its usual slips."""
+    T = h.shape[0] - 1
+    W = Whh.T if transpose else Whh
+    steps = range(1, T + 1) if forward_order else range(T, 0, -1)
+    for t in steps:
+        d = 1 - h[t - shift] ** 2 if derivative else np.ones_like(g)
+        g = W @ (d * g)
+    return g
+
+
+def check_grad_h0(fn: Callable) -> bool:
+    """Check ``fn(Whh, h, g_T) -> dL/dh_0`` (H,) for a tanh RNN with states h (T + 1, H) and g_T = dL/dh_T (H,).
+
+    The answer is backpropagation, one vector per step: g_{t-1} = W_hh^T (diag(1 - h_t^2) g_t), t = T .. 1,
+    equal to (J_T ... J_1)^T g_T without ever forming an (H, H) product.
+    """
+    name = "check_grad_h0"
+    rng = np.random.default_rng(8)
+    H, D, T = 6, 3, 7
+    Whh = recurrent_matrix(H, 1.3, "gaussian", seed=8)
+    h = rnn_states(Whh, rng.standard_normal((H, D)), rng.standard_normal((T, D)), rng.standard_normal(H) * 0.5)
+    g_T = rng.standard_normal(H)
+    ok, got = _call(name, fn, Whh.copy(), h.copy(), g_T.copy())
+    if not ok:
+        return False
+    want = jacobian_products(Whh, h, "tanh")[-1].T @ g_T
+    hints = {
+        "the recursion with W_hh instead of W_hh^T (backprop multiplies by the transpose)":
+            _backprop_h0(Whh, h, g_T, transpose=False),
+        "the recursion with diag(1 - h_{t-1}^2), the derivative of the state one step too early":
+            _backprop_h0(Whh, h, g_T, shift=1),
+        "the steps taken in the forward order t = 1 .. T (start from the last step, t = T)":
+            _backprop_h0(Whh, h, g_T, forward_order=True),
+        "the recursion without the tanh' factors diag(1 - h_t^2)": _backprop_h0(Whh, h, g_T, derivative=False),
+        "(J_T ... J_1) g_T, the forward-mode product; the gradient needs its transpose":
+            jacobian_products(Whh, h, "tanh")[-1] @ g_T,
+    }
+    if _compare(name, "dL/dh_0", got, want, hints):
+        print(f"{name}: correct.")
+        return True
+    return False
