@@ -173,3 +173,10 @@ def test_check_beam_search(capsys):
     with_bos = lambda m, s, sl, b, a, L: [1] + _beam_reference(m, s, sl, b, a, L)
     assert not check_beam_search(with_bos)
     assert "drop the BOS" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("answer", [lambda *a: ([0.1, 0.2], [0.3]), lambda *a: None, lambda *a: "0.5"])
+def test_new_checks_survive_odd_returns(answer, capsys):
+    for check in (check_beam_search, check_offset_matrix, check_score_scale):
+        assert check(answer) is False, check.__name__
+    assert "Traceback" not in capsys.readouterr().out
