@@ -199,3 +199,49 @@ def check_glimpse(fn: Callable) -> bool:
         print(f"{name}: correct.")
         return True
     return False
+
+
+def reference_optimal_baseline(p: np.ndarray, R: np.ndarray) -> float:
+    """b* = E[R w] / E[w] with w = |e_s - p|^2 = 1 - 2 p_s + |p|^2: the constant baseline of least variance for the
+    REINFORCE estimate (R_s - b)(e_s - p) of a softmax's logits."""
+    p, R = np.asarray(p, dtype=float), np.asarray(R, dtype=float)
+    w = 1.0 - 2.0 * p + (p ** 2).sum()
+    return float((p * w * R).sum() / (p * w).sum())
+
+
+def check_optimal_baseline(fn: Callable) -> bool:
+    """Check ``fn(p (K,), R (K,)) -> b*``: the variance-minimising constant baseline of REINFORCE for a softmax."""
+    name = "check_optimal_baseline"
+    rng = np.random.default_rng(9)
+    cases = []
+    for K in (3, 6, 10):
+        logits = rng.standard_normal(K) * 1.5
+        cases.append((_softmax(logits, axis=0), rng.standard_normal(K) * 2 + 3.0))
+    for k, (p, R) in enumerate(cases):
+        ok, got = _call(name, fn, p.copy(), R.copy())
+        if not ok:
+            return False
+        got = as_number(name, got, "one number (a float)")
+        if got is None:
+            return False
+        want = reference_optimal_baseline(p, R)
+        if np.isclose(got, want, rtol=1e-6, atol=1e-9):
+            continue
+        print(f"{name}: case {k}: got {got:.6f}, expected {want:.6f}.")
+        w = 1.0 - 2.0 * p + (p ** 2).sum()
+        hints = {
+            "the mean reward E[R]: a good baseline, but the variance weights each reward by |grad log p(s)|^2":
+                float(p @ R),
+            "the plain average of the rewards, without the probabilities p": float(R.mean()),
+            "sum_s w_s R_s / sum_s w_s, without the probabilities p (the expectation is over s ~ p)":
+                float((w * R).sum() / w.sum()),
+            "a weight w_s = 1 - p_s (|e_s - p|^2 is 1 - 2 p_s + |p|^2)":
+                float((p * (1 - p) * R).sum() / (p * (1 - p)).sum()),
+            "E[R w] without dividing by E[w]": float((p * w * R).sum()),
+        }
+        for hint, value in hints.items():
+            if np.isclose(got, value, rtol=1e-6, atol=1e-9):
+                print(f"  hint: your value equals {hint}.")
+        return False
+    print(f"{name}: correct, b* = E[R |grad log p|^2] / E[|grad log p|^2].")
+    return True
