@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -189,3 +190,104 @@ def test_development_words_are_caught():
     assert DEVELOPMENT_WORDS.search("the bars were set after looking at the ci run")
     assert DEVELOPMENT_WORDS.search("above the issue's starting point")
     assert not DEVELOPMENT_WORDS.search('the default "ci" scale trains in a minute; a circle is an object')
+
+
+# Conceptual questions: a chapter's section after its exercises, 2-4 of them, each answer hidden in a <details> element that
+# Jupyter, Colab and the book all render closed (the blank lines make its inside Markdown, with math).
+QUESTION = re.compile(r"^\*\*Question (\d)\.\*\* \S.*?\n\n<details>\n<summary>Answer</summary>\n\n\S.*\S\n\n</details>$",
+                      re.DOTALL)
+
+
+def _is_questions_head(cell) -> bool:
+    return cell.cell_type == "markdown" and cell.source.split("\n")[0].strip() == "## Questions"
+
+
+def _questions(nb) -> list[str]:
+    heads = [i for i, c in enumerate(nb.cells) if _is_questions_head(c)]
+    assert len(heads) == 1, "a chapter has one '## Questions' section"
+    questions = []
+    for cell in nb.cells[heads[0] + 1:]:  # up to the next section (the summary, the claims)
+        if cell.cell_type == "markdown" and cell.source.startswith("#"):
+            break
+        if cell.cell_type == "markdown":
+            questions.append(cell.source)
+    return questions
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_chapter_asks_questions_with_hidden_answers(path):
+    nb = nbformat.read(path, as_version=4)
+    questions = _questions(nb)
+    assert 2 <= len(questions) <= 4, f"{path.name}: {len(questions)} questions after '## Questions' (2-4 wanted)"
+    for n, source in enumerate(questions, 1):
+        match = QUESTION.match(source.strip())
+        assert match, f"{path.name}, question {n}: not '**Question {n}.** ...' followed by a <details> answer"
+        assert int(match.group(1)) == n, f"{path.name}: question {n} is numbered {match.group(1)}"
+    head = next(i for i, c in enumerate(nb.cells) if _is_questions_head(c))
+    assert not any("```{exercise}" in c.source for c in nb.cells[head:]), "the questions come after the exercises"
+
+
+def test_question_format_is_checked():
+    good = "**Question 1.** Why?\n\n<details>\n<summary>Answer</summary>\n\nBecause $x$.\n\n</details>"
+    assert QUESTION.match(good)
+    assert not QUESTION.match(good.replace("\n\nBecause", "\nBecause"))  # no blank line: raw HTML, no Markdown
+    assert not QUESTION.match("**Question 1.** Why? Because.")  # the answer is not hidden
+
+
+class _Anonymise(ast.NodeTransformer):
+    """Rename every variable and argument by its order of appearance: a retyped function with other names is the
+    same function."""
+
+    def __init__(self):
+        self.names: dict[str, str] = {}
+
+    def _name(self, name: str) -> str:
+        return self.names.setdefault(name, f"v{len(self.names)}")
+
+    def visit_Name(self, node):
+        return ast.copy_location(ast.Name(id=self._name(node.id), ctx=node.ctx), node)
+
+    def visit_arg(self, node):
+        return ast.copy_location(ast.arg(arg=self._name(node.arg)), node)
+
+
+def _function_bodies(source: str) -> dict[str, str]:
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:  # a cell with IPython magics
+        return {}
+    bodies = {}
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef):
+            name = node.name
+            node.name, node.decorator_list, node.returns = "f", [], None
+            node.body = [s for s in node.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
+            bodies[name] = ast.dump(_Anonymise().visit(node))
+    return bodies
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_no_exercise_retypes_a_cell_shown_earlier(path):
+    """An exercise asks for thought the chapter did not write out: its solution is not a function shown before."""
+    nb = nbformat.read(path, as_version=4)
+    shown: dict[str, tuple[int, str]] = {}
+    solution_ids = {i for i, _ in _solutions(nb)}
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code" or cell.source == SETUP_CELL:
+            continue
+        bodies = _function_bodies(cell.source)
+        if i in solution_ids:
+            for name, body in bodies.items():
+                assert body not in shown, (f"{path.name}: the solution {name} in cell {i} retypes "
+                                           f"{shown[body][1]} from cell {shown[body][0]}")
+        else:
+            for name, body in bodies.items():
+                shown.setdefault(body, (i, name))
+
+
+def test_a_retyped_function_is_caught():
+    shown = _function_bodies("def step(h, x, W):\n    '''doc'''\n    return np.tanh(W @ h + x)\n")
+    retyped = _function_bodies("def my_step(a, b, M):\n    return np.tanh(M @ a + b)\n")
+    other = _function_bodies("def my_step(a, b, M):\n    return np.tanh(M @ a - b)\n")
+    assert list(shown.values()) == list(retyped.values())
+    assert list(shown.values()) != list(other.values())
