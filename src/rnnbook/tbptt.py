@@ -152,6 +152,10 @@ def train_lm(
     three times its first value (``rnnbook.train.DivergenceWatch``), raises ``rnnbook.train.DivergenceError``
     naming the learning rate and clipping.
 
+    The updates themselves are ``rnnbook.train.fit``'s (schedule, clipping, finite check, divergence watch, progress
+    bar, time budget); what is specific to truncated BPTT is here: the chunks, the carried and detached state, the
+    validation cadence, and checkpoints that hold the carried state and the position in the stream.
+
     Hooks for a caller that keeps its own checkpoints (``rnnbook.charlm``): ``optimizer`` may be an optimizer
     already built (and restored) by the caller; ``resume_at=(step, state)`` continues a run stopped after ``step``
     updates with carried state ``state`` (the caller restored weights, optimizer and RNG); ``on_update(step,
