@@ -34,7 +34,8 @@ def train_captioner(model: Captioner, images: torch.Tensor, captions: torch.Tens
     image_idxs (M,) long, the image of each caption. Returns a ``rnnbook.train.History`` (loss per step).
     """
     if len(captions) != len(image_idxs):
-        raise ValueError(f"train_captioner: captions ({len(captions)}) and image_idxs ({len(image_idxs)}) differ in length")
+        raise ValueError(f"train_captioner: captions ({len(captions)}) and image_idxs ({len(image_idxs)}) differ in "
+                         "length; give the image of every caption")
     if steps < 1:
         raise ValueError(f"train_captioner: steps must be >= 1, got {steps}")
     gen = torch.Generator().manual_seed(seed)
