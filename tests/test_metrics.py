@@ -46,8 +46,11 @@ def test_auc_against_a_brute_force_pair_count():
     pairs = [(p > n) + 0.5 * (p == n) for p, n in itertools.product(pos, neg)]
     assert auc(scores, labels) == pytest.approx(np.mean(pairs), abs=1e-12)
     assert auc(-scores, labels) == pytest.approx(1 - np.mean(pairs), abs=1e-12)
+    np.testing.assert_allclose(auc(np.stack([scores, -scores], 1), labels), [np.mean(pairs), 1 - np.mean(pairs)])
     with pytest.raises(ValueError, match="both classes"):
         auc(scores, np.zeros(60, bool))
+    with pytest.raises(ValueError, match=r"scores \(T,\)"):
+        auc(scores[:10], labels)
 
 
 def test_accuracy():

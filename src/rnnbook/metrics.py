@@ -140,15 +140,21 @@ def accuracy_by_length(model, pairs: Pairs, device="cpu") -> dict[int, float]:
 
 # --- AUC (scikit-learn) -------------------------------------------------------------------------------------------
 
-def auc(scores, labels) -> float:
+def auc(scores, labels):
     """Area under the ROC curve of ``scores`` (T,) for the binary ``labels`` (T,), ties counted half
-    (``sklearn.metrics.roc_auc_score``): the probability that a random positive scores above a random negative."""
+    (``sklearn.metrics.roc_auc_score``): the probability that a random positive scores above a random negative.
+
+    ``scores`` (T, U) scores U columns (e.g. every unit of a layer) against the same labels and returns (U,).
+    """
     from sklearn.metrics import roc_auc_score
 
     scores, labels = np.asarray(scores, dtype=np.float64), np.asarray(labels).astype(bool)
-    if scores.ndim != 1 or labels.shape != scores.shape:
-        raise ValueError(f"auc: expected scores (T,) and labels (T,), got {scores.shape} and {labels.shape}")
+    if scores.ndim not in (1, 2) or labels.shape != scores.shape[:1]:
+        raise ValueError(f"auc: expected scores (T,) or (T, U) and labels (T,), got {scores.shape} and "
+                         f"{labels.shape}")
     n1 = int(labels.sum())
     if n1 == 0 or n1 == len(labels):
         raise ValueError(f"auc needs both classes; the labels hold {n1} positives and {len(labels) - n1} negatives")
-    return float(roc_auc_score(labels, scores))
+    if scores.ndim == 1:
+        return float(roc_auc_score(labels, scores))
+    return np.array([roc_auc_score(labels, column) for column in scores.T])
