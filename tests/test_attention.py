@@ -15,7 +15,8 @@ from rnnbook.exercises.attention import (check_answer_features, check_doubly_sto
                                          reference_soft_attention)
 from rnnbook.grounding import cell_labels, grid_coverage, grounding_scores, referred_objects
 from rnnbook.models.attention import (GridEncoder, ShowAttendTell, SoftAttention, coordinate_channels,
-                                      doubly_stochastic_penalty, pretrain_encoder)
+                                      doubly_stochastic_penalty)
+from rnnbook.train.tasks import pretrain_encoder
 from rnnbook.viz.attention import caption_attention_figure, vqa_attention_figure
 
 V, NULL, START, END = 12, 0, 1, 2

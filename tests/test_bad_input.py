@@ -25,8 +25,9 @@ from rnnbook.models.charlm import CharLM
 from rnnbook.numpy_nn import rnn_backward, rnn_forward, rnn_step_forward
 from rnnbook.numpy_nn.captioning import CaptioningRNN, temporal_softmax_loss
 from rnnbook.numpy_nn.lstm import lstm_forward
-from rnnbook.tbptt import CheckpointError, load_checkpoint, save_checkpoint, text_stream, train_lm
+from rnnbook.tbptt import text_stream, train_lm
 from rnnbook.train import DivergenceError, DivergenceWatch, fit
+from rnnbook.train.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 
 TEXT = "hello world, this is a tiny text to train on. " * 20
 IDS = np.random.default_rng(0).integers(0, 20, 3000)

@@ -183,7 +183,8 @@ def test_captioning_rnn_overfits_and_samples(cell_type):
 
 
 # ------------------------------------------------------------------------------------------- PyTorch captioner
-from rnnbook.models.captioner import Captioner, ConvEncoder, PrecomputedFeatures, ResNetEncoder, train_captioner  # noqa: E402
+from rnnbook.models.captioner import Captioner, ConvEncoder, PrecomputedFeatures, ResNetEncoder  # noqa: E402
+from rnnbook.train.tasks import train_captioner  # noqa: E402
 
 
 def tiny_captioner(condition="both", cell="lstm", V=5, D=3, seed=0):
@@ -341,7 +342,7 @@ def test_real_caption_loaders_missing_files(tmp_path):
 
 # ------------------------------------------------------------------------------------------ BLEU, viz, exercises
 def test_caption_bleu_against_known_values():
-    from rnnbook.caption_bleu import corpus_bleu, sentence_bleu
+    from rnnbook.metrics import corpus_bleu, sentence_bleu
 
     refs = [["a red circle", "there is a red circle"], ["a blue square left of a red circle"]]
     perfect = corpus_bleu(["there is a red circle", "a blue square left of a red circle"], refs)

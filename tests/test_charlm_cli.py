@@ -20,11 +20,11 @@ import numpy as np
 import pytest
 import torch
 
-import rnnbook.tbptt
+import rnnbook.train
 from rnnbook.charlm import CharLMError, evaluate_file, sample, train
 from rnnbook.charlm.__main__ import main
 from rnnbook.models.charlm import CharLM
-from rnnbook.tbptt import save_checkpoint
+from rnnbook.train.checkpoint import save_checkpoint
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 TINY = dict(hidden=32, embed=16, batch=8, k=16, eval_every=10)
@@ -142,7 +142,7 @@ def test_resume_is_exact(text_file, tmp_path, monkeypatch):
     settings = dict(TINY, layers=2, dropout=0.2, steps=40, progress=False, device="cpu")
     whole = train(text_file, tmp_path / "whole", **settings)
 
-    real_update, calls = rnnbook.tbptt.update, []
+    real_update, calls = rnnbook.train.update, []
 
     def interrupted(*args, **kwargs):
         calls.append(1)
@@ -150,10 +150,10 @@ def test_resume_is_exact(text_file, tmp_path, monkeypatch):
             raise KeyboardInterrupt
         return real_update(*args, **kwargs)
 
-    monkeypatch.setattr(rnnbook.tbptt, "update", interrupted)
+    monkeypatch.setattr(rnnbook.train, "update", interrupted)
     with pytest.raises(KeyboardInterrupt):
         train(text_file, tmp_path / "cut", **settings)
-    monkeypatch.setattr(rnnbook.tbptt, "update", real_update)
+    monkeypatch.setattr(rnnbook.train, "update", real_update)
     assert torch.load(tmp_path / "cut" / "last.pt", weights_only=True)["step"] == 20
     shutil.copytree(tmp_path / "cut", tmp_path / "control")
 

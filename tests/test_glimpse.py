@@ -9,7 +9,10 @@ import numpy as np
 import pytest
 import torch
 
-from rnnbook.models.glimpse import GlimpseClassifier, glimpse, glimpse_accuracy, load_digit_images, train_glimpse
+from rnnbook.data.digits import load_digit_images
+from rnnbook.metrics import glimpse_accuracy
+from rnnbook.models.glimpse import GlimpseClassifier, glimpse
+from rnnbook.train.tasks import train_glimpse
 from rnnbook.viz.glimpse import loc_to_pixels, plot_attention, plot_glimpse_paths
 
 

@@ -173,7 +173,8 @@ def test_07_variants_full_tasks():
 
 def test_08_captioning_full_scenes():
     from rnnbook.data import scenes as sc
-    from rnnbook.models.captioner import Captioner, ConvEncoder, train_captioner
+    from rnnbook.models.captioner import Captioner, ConvEncoder
+    from rnnbook.train.tasks import train_captioner
 
     R = recipe("08", "full")
     splits = sc.make_splits(32, 0, 4, seed=0, size=48, max_objects=R["max_objects"])
@@ -203,7 +204,8 @@ def grid_scenes():
 def test_09_attention_full_sizes(grid_scenes):
     from rnnbook.data.scenes import encode_captions, scene_vocab
     from rnnbook.grounding import cell_labels
-    from rnnbook.models.attention import GridEncoder, ShowAttendTell, pretrain_encoder
+    from rnnbook.models.attention import GridEncoder, ShowAttendTell
+    from rnnbook.train.tasks import pretrain_encoder
     from rnnbook.train import fit
 
     R = recipe("09", "full")
@@ -252,8 +254,11 @@ def test_09b_vqa_full_sizes(grid_scenes):
 
 def test_10_glimpse_and_seq2seq_full_models():
     from rnnbook.data.translation import SRC_WORDS, TGT_CHARS, number_pairs
-    from rnnbook.models.glimpse import GlimpseClassifier, glimpse_accuracy, load_digit_images, train_glimpse
-    from rnnbook.models.seq2seq import Seq2Seq, accuracy_by_length, train_seq2seq
+    from rnnbook.data.digits import load_digit_images
+    from rnnbook.metrics import accuracy_by_length, glimpse_accuracy
+    from rnnbook.models.glimpse import GlimpseClassifier
+    from rnnbook.models.seq2seq import Seq2Seq
+    from rnnbook.train.tasks import train_glimpse, train_seq2seq
 
     R = recipe("10", "full")
     x_train, y_train, x_test, y_test = load_digit_images(seed=0)

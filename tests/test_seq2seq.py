@@ -9,7 +9,9 @@ import torch
 from rnnbook.data.translation import (BOS, EOS, PAD, SRC_WORDS, TGT_CHARS, decode_src, decode_tgt, encode_pairs,
                                       number_pairs, number_to_words, words_to_number)
 from rnnbook.exercises.beyond import check_attend, check_number_words
-from rnnbook.models.seq2seq import Seq2Seq, accuracy_by_length, attend, exact_match, seq2seq_loss, train_seq2seq
+from rnnbook.metrics import accuracy_by_length, exact_match
+from rnnbook.models.seq2seq import Seq2Seq, attend, seq2seq_loss
+from rnnbook.train.tasks import train_seq2seq
 
 
 @pytest.mark.parametrize("n", [0, 5, 12, 19, 20, 45, 100, 101, 999, 1000, 1001, 10000, 1000000, 1002003,

@@ -15,11 +15,10 @@ from rnnbook.data.streams import tbptt_batches
 from rnnbook.data.synthetic_recall import IGNORE, delayed_recall_stream, recall_chunks
 from rnnbook.exercises.tbptt import check_detach_state, check_tbptt_mask
 from rnnbook.models.charlm import CharLM
-from rnnbook.tbptt import (
-    Evaluation, detach_state, evaluate, evaluate_text, gradient_mask, load_checkpoint, lr_factor, save_checkpoint,
-    text_stream, train_lm, update_cost,
-)
-from rnnbook.train import DivergenceError, fit
+from rnnbook.metrics import Evaluation
+from rnnbook.tbptt import detach_state, evaluate, evaluate_text, gradient_mask, text_stream, train_lm, update_cost
+from rnnbook.train import DivergenceError, fit, lr_factor
+from rnnbook.train.checkpoint import load_checkpoint, save_checkpoint
 
 V = 7
 
@@ -366,10 +365,10 @@ def test_lr_schedule_is_applied_at_every_update():
 
 
 def test_with_a_time_budget_the_schedule_follows_the_clock(monkeypatch):
-    import rnnbook.tbptt as tbptt
+    import rnnbook.train as train
 
     seen = []
-    monkeypatch.setattr(tbptt, "lr_factor", lambda p, s, w: seen.append(p) or lr_factor(p, s, w))
+    monkeypatch.setattr(train, "lr_factor", lambda p, s, w, f: seen.append(p) or lr_factor(p, s, w, f))
     hist = train_lm(_model(), text_stream(_ids(), 4, 8), time_budget=0.4, schedule="linear", progress=False,
                     device="cpu")
     assert len(seen) >= hist.steps and seen == sorted(seen) and 0.0 <= seen[0] < 0.3 and 0.6 < seen[-1] <= 1.05

@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from rnnbook.models.charlm import CharLM
-from rnnbook.tbptt import (CheckpointError, evaluate, gradient_mask, load_checkpoint, save_checkpoint, text_stream,
-                           train_lm)
+from rnnbook.tbptt import evaluate, gradient_mask, text_stream, train_lm
+from rnnbook.train.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 
 IDS = np.random.default_rng(0).integers(0, 7, 600)
 

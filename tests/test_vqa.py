@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from rnnbook.data.scenes import COLORS, SHAPES, make_scenes
-from rnnbook.data.vqa import (ANSWERS, COUNT_WORDS, PLURAL, QUESTION_TYPES, accuracy_by_type, make_questions,
-                              question_vocab)
+from rnnbook.data.vqa import ANSWERS, COUNT_WORDS, PLURAL, QUESTION_TYPES, make_questions, question_vocab
+from rnnbook.metrics import accuracy_by_type
 from rnnbook.models.attention import GridEncoder
 from rnnbook.models.vqa import QuestionEncoder, VQAModel
 

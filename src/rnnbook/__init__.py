@@ -11,9 +11,10 @@ Each lecture concept lives in a module of its own name:
 - ``rnnbook.gradflow``  Jacobian products, singular values, gradient norms through time
 - ``rnnbook.models``    small PyTorch models: the lecture's computational graphs, ``CharLM``, highway stacks
 - ``rnnbook.interpret`` recording an LSTM's cells and gates, features defined by code, cell search
-- ``rnnbook.caption_bleu`` BLEU for generated captions (sacrebleu underneath)
+- ``rnnbook.metrics``   what the book measures: nats, bits, perplexity, BLEU (sacrebleu), accuracy, AUC (scikit-learn)
 - ``rnnbook.grounding`` how much of the attention falls on the object a word names
-- ``rnnbook.train``     the generic training loop (clipping, divergence check)
+- ``rnnbook.train``     the training loop (schedules, clipping, divergence check, checkpoints); ``train.tasks``
+                        the trainers of the captioner, the encoder, the glimpse model and seq2seq
 - ``rnnbook.claims``    ``report_claims``: a chapter's claims as a table, asserted, and glued for the summary page
 - ``rnnbook.recipes``   every chapter's two sizes (``ci``, ``full``): ``R = rnnbook.recipes.recipe("04", SCALE)``
 - ``rnnbook.viz``       figures, graph diagrams and widgets (each widget with a static twin)

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rnnbook.tbptt import Evaluation
+from rnnbook.metrics import Evaluation
 
 
 @dataclass

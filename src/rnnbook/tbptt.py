@@ -12,7 +12,6 @@ A model here is any ``nn.Module`` with ``model(x (N, T) int, state) -> (logits (
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -25,12 +24,13 @@ from torch import nn
 
 from rnnbook.data.streams import tbptt_batches
 from rnnbook.env import check_device, get_device
-from rnnbook.train import DivergenceWatch, History, make_optimizer, update
+from rnnbook.metrics import Evaluation
+from rnnbook.train import DivergenceWatch, History, check_run, fit, make_optimizer
+from rnnbook.train.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 
 IGNORE = -100
 Chunk = tuple[np.ndarray | torch.Tensor, np.ndarray | torch.Tensor]
 Stream = Callable[[], Iterable[Chunk]]  # one pass over the data; called again for the next pass (epoch)
-SCHEDULES = ("constant", "cosine", "linear")
 
 
 def detach_state(state):
@@ -57,26 +57,6 @@ def lm_loss(logits: torch.Tensor, y: torch.Tensor, reduction: str = "mean") -> t
 
 def _as_long(a, device: str | torch.device) -> torch.Tensor:
     return torch.as_tensor(np.asarray(a) if not isinstance(a, torch.Tensor) else a, dtype=torch.long).to(device)
-
-
-@dataclass(frozen=True)
-class Evaluation:
-    """Mean cross-entropy over ``count`` scored targets, in nats; ``bits`` per character = nats / ln 2."""
-
-    nats: float
-    accuracy: float
-    count: int
-
-    @property
-    def bits(self) -> float:
-        return self.nats / math.log(2)
-
-    @property
-    def perplexity(self) -> float:
-        return math.exp(self.nats)
-
-    def __str__(self) -> str:
-        return f"{self.nats:.4f} nats/char = {self.bits:.4f} bits/char (accuracy {self.accuracy:.3f}, n={self.count})"
 
 
 @torch.no_grad()
@@ -115,137 +95,6 @@ class LMHistory(History):
     seconds: float = 0.0
     steps: int = 0
     tokens: int = 0
-
-
-class CheckpointError(ValueError):
-    """A file that is not an rnnbook checkpoint, or one written for another model, optimizer or batch size."""
-
-
-def _about(model: nn.Module, optimizer: torch.optim.Optimizer | None, meta: dict) -> dict:
-    """What a checkpoint needs to be checked on load: model kind and sizes, optimizer, vocabulary, version."""
-    from rnnbook import __version__
-
-    sizes = {k: getattr(model, k) for k in ("vocab_size", "hidden", "layers", "cell")
-             if isinstance(getattr(model, k, None), (int, str))}  # plain values only: weights_only must load it
-    return {"model": type(model).__name__, "sizes": sizes,
-            "optimizer": type(optimizer).__name__ if optimizer is not None else None,
-            "vocab_size": getattr(model, "vocab_size", None), "rnnbook": __version__,
-            "batch_size": meta.get("batch_size")}
-
-
-def save_checkpoint(path: str | Path, model: nn.Module, optimizer: torch.optim.Optimizer | None = None,
-                    step: int = 0, state=None, **meta) -> Path:
-    """Save weights, optimizer state, step, carried hidden state and RNG state: tensors and plain Python only,
-    so that ``load_checkpoint`` can read it with ``torch.load(..., weights_only=True)``.
-
-    ``meta`` (plain values, e.g. ``vocab="..."``) is stored as is. The entry ``"rnnbook"`` records what
-    ``load_checkpoint`` checks: the model's class and sizes, the optimizer's class, the vocabulary size, the batch
-    size (``meta["batch_size"]`` when given) and the rnnbook version.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    state = detach_state(state)
-    torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict() if optimizer else None,
-                "step": int(step), "state": list(state) if isinstance(state, tuple) else state,
-                "rng": torch.get_rng_state(), "meta": meta, "rnnbook": _about(model, optimizer, meta)}, path)
-    return path
-
-
-def _not_a_checkpoint(path: Path, why: str) -> CheckpointError:
-    return CheckpointError(
-        f"{path} is not a checkpoint written by rnnbook's save_checkpoint ({why}). Pass the path of a file that "
-        "train_lm(checkpoint=...) or save_checkpoint wrote. Never load a file you do not trust with "
-        "torch.load(..., weights_only=False): unpickling it can run any code the file holds.")
-
-
-def _check_compatible(path: Path, ckpt: dict, model: nn.Module, optimizer: torch.optim.Optimizer | None) -> None:
-    about = ckpt.get("rnnbook") if isinstance(ckpt.get("rnnbook"), dict) else {}
-    if about.get("model") and about["model"] != type(model).__name__:
-        raise CheckpointError(f"{path} holds a {about['model']}, but model is a {type(model).__name__}; "
-                              f"load it into a {about['model']} built with the same sizes {about.get('sizes', {})}")
-    mine = about.get("sizes", {})
-    here = {k: getattr(model, k) for k in mine if hasattr(model, k)}
-    if mine and here != mine:
-        diff = ", ".join(f"{k}={mine[k]!r} (model: {here.get(k)!r})" for k in mine if here.get(k) != mine[k])
-        raise CheckpointError(f"{path} was written for a model with {diff}; build the model with the "
-                              "checkpoint's sizes (the vocabulary of the text it was trained on) to load it")
-    saved, wanted = ckpt["model"], model.state_dict()
-    missing, extra = sorted(set(wanted) - set(saved)), sorted(set(saved) - set(wanted))
-    shapes = [f"{k} is {tuple(saved[k].shape)} in the checkpoint, {tuple(v.shape)} in the model"
-              for k, v in wanted.items() if k in saved and tuple(saved[k].shape) != tuple(v.shape)]
-    if missing or extra or shapes:
-        parts = ([f"missing weights {missing[:4]}"] if missing else []) + (
-            [f"unexpected weights {extra[:4]}"] if extra else []) + shapes[:4]
-        raise CheckpointError(f"{path} does not fit model: {'; '.join(parts)}. Build the model with the sizes the "
-                              "checkpoint was trained with")
-    kind = about.get("optimizer")
-    if optimizer is not None and ckpt.get("optimizer") is not None:
-        if kind and kind != type(optimizer).__name__:
-            raise CheckpointError(f"{path} was trained with the optimizer {kind}, but optimizer is a "
-                                  f"{type(optimizer).__name__}; resume with optimizer={kind.lower()!r}, or start "
-                                  "afresh (resume=False)")
-
-
-def load_checkpoint(path: str | Path, model: nn.Module, optimizer: torch.optim.Optimizer | None = None,
-                    map_location: str | torch.device | None = None) -> dict:
-    """Load a checkpoint written by ``save_checkpoint`` into ``model`` (and ``optimizer``); return the dict.
-
-    ``weights_only=True``: the file can only hold tensors and plain containers, never code to run. A file that is
-    not such a checkpoint (a text file, a pickle, a bare ``state_dict``) and one written for another model class,
-    other sizes or another optimizer raise ``CheckpointError`` saying what differs; another rnnbook version is
-    only a warning.
-    """
-    import pickle
-    import warnings
-
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no checkpoint at {path}; train with checkpoint={str(path)!r} first")
-    device = map_location or next(model.parameters()).device
-    try:
-        ckpt = torch.load(path, map_location=device, weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, OSError, AttributeError, ImportError,
-            TypeError) as err:
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise _not_a_checkpoint(path, f"torch.load refused it: {first[:160]}") from None
-    if not isinstance(ckpt, dict) or "model" not in ckpt or "step" not in ckpt:
-        what = (f"a {type(ckpt).__name__}" if not isinstance(ckpt, dict)
-                else "a dict of tensors, a bare state_dict? Load that with model.load_state_dict(torch.load(path, "
-                     "weights_only=True))" if ckpt and all(isinstance(v, torch.Tensor) for v in ckpt.values())
-                else f"a dict without 'model' and 'step', keys {sorted(map(str, ckpt))[:6]}")
-        raise _not_a_checkpoint(path, f"it holds {what}")
-    _check_compatible(path, ckpt, model, optimizer)
-    about = ckpt.get("rnnbook") or {}
-    from rnnbook import __version__
-
-    if about.get("rnnbook") not in (None, __version__):
-        warnings.warn(f"{path} was written by rnnbook {about['rnnbook']}, this is {__version__}", stacklevel=2)
-    model.load_state_dict(ckpt["model"])
-    if optimizer is not None and ckpt.get("optimizer") is not None:
-        try:
-            optimizer.load_state_dict(ckpt["optimizer"])
-        except (KeyError, ValueError) as err:
-            raise CheckpointError(f"{path}: the optimizer's saved state does not fit optimizer "
-                                  f"{type(optimizer).__name__} ({type(err).__name__}: {err}); resume with the "
-                                  "optimizer and parameters the checkpoint was trained with, or start afresh "
-                                  "(resume=False)") from None
-    if isinstance(ckpt.get("state"), list):
-        ckpt["state"] = tuple(ckpt["state"])
-    return ckpt
-
-
-def lr_factor(progress: float, schedule: str = "constant", warmup: float = 0.0) -> float:
-    """Multiplier of the learning rate at ``progress`` in [0, 1] of the run: linear warm-up over the first
-    ``warmup`` fraction, then constant, cosine decay to 0, or linear decay to 0."""
-    if schedule not in SCHEDULES:
-        raise ValueError(f"schedule must be one of {SCHEDULES}, got {schedule!r}")
-    progress = min(max(progress, 0.0), 1.0)
-    if warmup > 0 and progress < warmup:
-        return (progress + 1e-3) / warmup
-    if schedule == "constant":
-        return 1.0
-    rest = (progress - warmup) / max(1e-9, 1.0 - warmup)
-    return 0.5 * (1.0 + math.cos(math.pi * rest)) if schedule == "cosine" else 1.0 - rest
 
 
 def _passes(stream: Stream) -> Iterator[tuple[Chunk, bool]]:
@@ -303,28 +152,21 @@ def train_lm(
     three times its first value (``rnnbook.train.DivergenceWatch``), raises ``rnnbook.train.DivergenceError``
     naming the learning rate and clipping.
 
+    The updates themselves are ``rnnbook.train.fit``'s (schedule, clipping, finite check, divergence watch, progress
+    bar, time budget); what is specific to truncated BPTT is here: the chunks, the carried and detached state, the
+    validation cadence, and checkpoints that hold the carried state and the position in the stream.
+
     Hooks for a caller that keeps its own checkpoints (``rnnbook.charlm``): ``optimizer`` may be an optimizer
     already built (and restored) by the caller; ``resume_at=(step, state)`` continues a run stopped after ``step``
     updates with carried state ``state`` (the caller restored weights, optimizer and RNG); ``on_update(step,
     history, state)`` is called after every update; ``clock()`` returns the seconds the run has lasted (default:
     since this call), for the time budget and the schedule.
     """
-    from tqdm.auto import tqdm
-
-    if steps is None and time_budget is None:
-        raise ValueError("give steps (number of updates), time_budget (seconds), or both")
-    if steps is not None and steps < 1:
-        raise ValueError(f"steps must be >= 1, got {steps}")
-    if time_budget is not None and not time_budget > 0:
-        raise ValueError(f"time_budget must be a number of seconds > 0, got {time_budget}; leave it None to stop "
-                         "after steps updates")
-    if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
-        raise ValueError(f"lr must be a finite number > 0, got {lr!r}")
-    if not 0.0 <= warmup < 1.0:
-        raise ValueError(f"warmup must be a fraction of the run in [0, 1), got {warmup}")
-    for name, every in (("eval_every", eval_every), ("checkpoint_every", checkpoint_every)):
-        if every is not None and every < 1:
-            raise ValueError(f"{name} must be >= 1 (updates between two) or None, got {every}")
+    check_run(steps, time_budget, lr, warmup)
+    if eval_every is not None and eval_every < 1:
+        raise ValueError(f"eval_every must be >= 1 (updates between two) or None, got {eval_every}")
+    if checkpoint_every is not None and checkpoint_every < 1:
+        raise ValueError(f"checkpoint_every must be >= 1 (updates between two) or None, got {checkpoint_every}")
     if not callable(stream):
         raise TypeError(f"stream must be a function that returns an iterable of (x, y) chunks (one pass over the "
                         f"data), e.g. text_stream(ids, batch_size, seq_len); got {type(stream).__name__}")
@@ -351,6 +193,26 @@ def train_lm(
     for _ in range(start):  # fast-forward the stream to where the checkpoint stopped
         next(chunks)
 
+    def step_loss(step: int) -> torch.Tensor:
+        """The loss of the next chunk with a target, from the carried state."""
+        nonlocal state, batch_size
+        while True:
+            (x, y), new_pass = next(chunks)
+            x, y = _as_long(x, device), _as_long(y, device)
+            if batch_size is not None and x.shape[0] != batch_size and step == start:  # the first chunk of a resume
+                raise CheckpointError(f"{checkpoint} carried the state of {batch_size} rows, but stream gives "
+                                      f"chunks of {x.shape[0]}; resume with the batch size of the run that wrote "
+                                      f"it ({batch_size}), or start afresh (resume=False)")
+            batch_size = x.shape[0]
+            if new_pass or not carry_state:
+                state = None  # zeros: no context from before this chunk
+            state = detach_state(state)  # <- the truncation: the state's values flow on, its gradient stops here
+            logits, state = model(x, state)
+            if bool((y != IGNORE).any()):
+                break  # else no target in this chunk (e.g. before the first of a delayed task): only the state moves
+        history.tokens += y.numel()
+        return lm_loss(logits, y)
+
     def evaluate_now(step: int) -> None:
         if val is not None:
             history.val.append((step, evaluate(model, val, device=device)))
@@ -358,55 +220,23 @@ def train_lm(
             callback(step, model)
             model.train()
 
-    model.train()
-    t0 = time.perf_counter()
-    clock = clock or (lambda: time.perf_counter() - t0)
-    bar = tqdm(total=steps, initial=start, desc=desc, disable=not progress, mininterval=1.0)
-    step, smooth, watch = start, None, DivergenceWatch()
-    while steps is None or step < steps:
-        elapsed = clock()
-        if time_budget is not None and elapsed >= time_budget:
-            break
-        fraction = max(step / steps if steps else 0.0, elapsed / time_budget if time_budget else 0.0)
-        for group in opt.param_groups:
-            group["lr"] = lr * lr_factor(fraction, schedule, warmup)
-
-        (x, y), new_pass = next(chunks)
-        x, y = _as_long(x, device), _as_long(y, device)
-        if batch_size is not None and x.shape[0] != batch_size and step == start:  # the first chunk of a resume
-            raise CheckpointError(f"{checkpoint} carried the state of {batch_size} rows, but stream gives chunks of "
-                                  f"{x.shape[0]}; resume with the batch size of the run that wrote it "
-                                  f"({batch_size}), or start afresh (resume=False)")
-        batch_size = x.shape[0]
-        if new_pass or not carry_state:
-            state = None  # zeros: no context from before this chunk
-        state = detach_state(state)  # <- the truncation: the state's values flow on, its gradient stops here
-        logits, state = model(x, state)
-        if not bool((y != IGNORE).any()):
-            continue  # no target in this chunk (e.g. before the first one of a delayed task): only the state moves on
-        loss = lm_loss(logits, y)
-
-        value = update(model, opt, loss, step, lr, clip_norm, clip_value)
-        watch(value, step, lr, clip_norm, clip_value)  # a loss far above its start for many updates: diverged
-
-        history.loss.append(value)
-        history.tokens += y.numel()
-        step += 1
-        smooth = value if smooth is None else 0.95 * smooth + 0.05 * value
-        bar.update(1)
-        if step % 10 == 0:
-            bar.set_postfix(loss=f"{smooth:.3f}", refresh=False)
+    def after_update(step: int, _: LMHistory) -> None:
         if on_update is not None:
             on_update(step, history, state)
         if eval_every and step % eval_every == 0 and (steps is None or step < steps):
             evaluate_now(step)
         if checkpoint is not None and checkpoint_every and step % checkpoint_every == 0:
             save_checkpoint(checkpoint, model, opt, step, state, batch_size=batch_size)
-    bar.close()
-    history.seconds, history.steps = time.perf_counter() - t0, step
-    evaluate_now(step)
+
+    t0 = time.perf_counter()
+    fit(model, step_loss, steps, lr, opt, clip_norm, clip_value, progress, desc, schedule=schedule, warmup=warmup,
+        watch=DivergenceWatch(), time_budget=time_budget, start=start, history=history, on_update=after_update,
+        clock=clock)
+    history.seconds, history.steps = time.perf_counter() - t0, start + len(history.loss)
+    model.train()  # the last validation and callback see the model as the others did
+    evaluate_now(history.steps)
     if checkpoint is not None:
-        save_checkpoint(checkpoint, model, opt, step, state, batch_size=batch_size)
+        save_checkpoint(checkpoint, model, opt, history.steps, state, batch_size=batch_size)
     model.eval()
     return history
 

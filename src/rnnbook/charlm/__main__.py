@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from rnnbook.charlm.checkpoint import CharLMError
 from rnnbook.charlm.run import Settings, evaluate_file, sample, train
-from rnnbook.train import DivergenceError
+from rnnbook.errors import DivergenceError
 
 DEFAULTS = Settings()
 

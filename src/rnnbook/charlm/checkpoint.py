@@ -1,6 +1,6 @@
 """A run's checkpoints: written atomically (a temporary file, then ``os.replace``), read with clear errors.
 
-A checkpoint is ``rnnbook.tbptt.save_checkpoint``'s dict (weights, optimizer, step, carried state, torch RNG)
+A checkpoint is ``rnnbook.train.checkpoint.save_checkpoint``'s dict (weights, optimizer, step, carried state, torch RNG)
 whose ``meta`` says what it is (``kind``, ``format``), the vocabulary, the settings and the history so far.
 It holds tensors and plain Python only, so it is read with ``torch.load(..., weights_only=True)``.
 """
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import torch
 
-from rnnbook.tbptt import save_checkpoint
+from rnnbook.train.checkpoint import save_checkpoint
 
 KIND = "rnnbook.charlm"  # what wrote the file
 FORMAT = 1  # bump when the layout of the dict changes; older files are then refused with a clear message

@@ -26,7 +26,8 @@ from rnnbook.data.streams import train_val_split
 from rnnbook.data.text import Vocab, read_text
 from rnnbook.env import get_device, seed_everything
 from rnnbook.models.charlm import CELLS, CharLM
-from rnnbook.tbptt import Evaluation, evaluate, evaluate_text, text_stream, train_lm
+from rnnbook.metrics import Evaluation
+from rnnbook.tbptt import evaluate, evaluate_text, text_stream, train_lm
 from rnnbook.train import make_optimizer
 
 VAL_BATCH, VAL_LEN = 16, 256  # validation: up to 16 rows read in chunks of 256 characters, state carried

@@ -116,15 +116,3 @@ def make_questions(scenes: Scenes, seed: int = 0) -> Questions:
                      qtype=np.array([QUESTION_TYPES.index(r[1]) for r in rows], dtype=np.int64),
                      target=np.array([r[4] for r in rows], dtype=np.int64),
                      texts=texts)
-
-
-def accuracy_by_type(predicted: np.ndarray, questions: Questions) -> dict[str, float]:
-    """Share of correct answers for each question type, and ``"all"``."""
-    predicted = np.asarray(predicted)
-    if predicted.shape != questions.answers.shape:
-        raise ValueError(f"predicted must have shape {questions.answers.shape}, got {predicted.shape}")
-    correct = predicted == questions.answers
-    out = {name: float(correct[questions.qtype == k].mean()) for k, name in enumerate(QUESTION_TYPES)
-           if np.any(questions.qtype == k)}
-    out["all"] = float(correct.mean())
-    return out

@@ -292,36 +292,3 @@ class ShowAttendTell(nn.Module):
             logp = torch.stack(keep_logp)
         best = max(finished, key=lambda f: f[0])
         return best[1], torch.stack(best[2])
-
-
-def pretrain_encoder(encoder: GridEncoder, images: Tensor, labels: dict[str, Tensor], steps: int = 150,
-                     batch_size: int = 64, lr: float = 1e-2, seed: int = 0, progress: bool = True) -> list[float]:
-    """Pretrain the grid encoder to name what lies in every cell: one linear head per attribute, cross-entropy summed.
-
-    images (N, 3, H, W); labels {name: (N, L) int64 class per cell, 0 = background}. The stand-in for ImageNet
-    pretraining: afterwards each a_i says which colour, shape and size sit in cell i. Returns the loss per step.
-    The encoder is left in eval mode.
-    """
-    from tqdm.auto import tqdm
-
-    if not labels:
-        raise ValueError("labels must name at least one attribute, e.g. {'color': (N, L) tensor}")
-    for name, lab in labels.items():
-        if lab.shape[0] != images.shape[0] or lab.dim() != 2:
-            raise ValueError(f"labels[{name!r}] must be (N, L) with N = {images.shape[0]}, got {tuple(lab.shape)}")
-    heads = nn.ModuleDict({name: nn.Linear(encoder.out_dim, int(lab.max()) + 1) for name, lab in labels.items()})
-    params = list(encoder.parameters()) + list(heads.parameters())
-    opt = torch.optim.Adam(params, lr=lr)
-    gen = torch.Generator().manual_seed(seed)
-    encoder.train()
-    losses = []
-    for _ in tqdm(range(steps), desc="pretrain encoder", mininterval=1.0, disable=not progress):
-        idx = torch.randint(0, images.shape[0], (batch_size,), generator=gen)
-        a = encoder(images[idx])
-        loss = sum(F.cross_entropy(head(a).flatten(0, 1), labels[name][idx].flatten()) for name, head in heads.items())
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        losses.append(float(loss.detach()))
-    encoder.eval()
-    return losses

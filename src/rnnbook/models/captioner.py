@@ -218,39 +218,3 @@ class Captioner(nn.Module):
         final = scores / lengths.clamp(min=1.0) ** length_penalty if length_penalty else scores
         best = final.argmax(dim=1)
         return tokens[torch.arange(N, device=dev), best]
-
-
-def train_captioner(model: Captioner, images: torch.Tensor, captions: torch.Tensor, image_idxs: torch.Tensor,
-                    steps: int, batch_size: int = 64, lr: float = 2e-3, seed: int = 0, progress: bool = True,
-                    desc: str = "captioner", clip_norm: float = 5.0, final_lr_fraction: float = 0.05):
-    """Teacher forcing with Adam; each step draws ``batch_size`` (caption, image) pairs; cosine learning-rate decay
-    from ``lr`` to ``final_lr_fraction * lr``; gradient clipping; ``DivergenceError`` on a NaN/inf loss.
-
-    images (I, 3, S, S) float (or (I, D) features with ``PrecomputedFeatures``); captions (M, T) long;
-    image_idxs (M,) long, the image of each caption. Returns a ``rnnbook.train.History`` (loss per step).
-    """
-    import math
-
-    from tqdm.auto import tqdm
-
-    from rnnbook.train import History, update
-
-    if len(captions) != len(image_idxs):
-        raise ValueError(f"train_captioner: captions ({len(captions)}) and image_idxs ({len(image_idxs)}) differ in length")
-    if steps < 1:
-        raise ValueError(f"train_captioner: steps must be >= 1, got {steps}")
-    gen = torch.Generator().manual_seed(seed)
-    dev = next(model.parameters()).device
-    opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=lr)
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: final_lr_fraction + (1 - final_lr_fraction) * 0.5 * (1 + math.cos(math.pi * s / steps)))
-    history = History()
-    model.train()
-    for step in tqdm(range(steps), desc=desc, disable=not progress, mininterval=1.0):
-        b = torch.randint(0, len(captions), (min(batch_size, len(captions)),), generator=gen)
-        loss = model.loss(images[image_idxs[b]].to(dev), captions[b].to(dev))
-        value = update(model, opt, loss, step, lr, clip_norm)
-        sched.step()
-        history.loss.append(value)
-    model.eval()
-    return history

@@ -19,9 +19,7 @@ Training uses teacher forcing (the decoder reads the true y_{t-1}); test time de
 
 from __future__ import annotations
 
-from collections.abc import Callable
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -139,29 +137,3 @@ def seq2seq_loss(model: Seq2Seq, pairs: Pairs, device: str | torch.device = "cpu
     src, src_len, tgt = (torch.as_tensor(a, device=device) for a in (pairs.src, pairs.src_len, pairs.tgt))
     logits, _ = model(src, src_len, tgt[:, :-1])
     return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), tgt[:, 1:].reshape(-1), ignore_index=PAD)
-
-
-def exact_match(model: Seq2Seq, pairs: Pairs, device: str | torch.device = "cpu") -> np.ndarray:
-    """(N,) bool: the greedy translation equals the target exactly (every digit and the EOS)."""
-    src, src_len = torch.as_tensor(pairs.src, device=device), torch.as_tensor(pairs.src_len, device=device)
-    want = pairs.tgt[:, 1:]
-    ids, _ = model.greedy(src, src_len, max_len=want.shape[1])
-    got = np.full(want.shape, PAD, dtype=np.int64)
-    got[:, : ids.shape[1]] = ids.cpu().numpy()
-    return np.all(got == want, axis=1)
-
-
-def accuracy_by_length(model: Seq2Seq, pairs: Pairs, device: str | torch.device = "cpu") -> dict[int, float]:
-    """Exact-match accuracy per number of digits (the input grows with it): {digits: fraction correct}."""
-    ok = exact_match(model, pairs, device)
-    return {int(d): float(ok[pairs.digits == d].mean()) for d in np.unique(pairs.digits)}
-
-
-def train_seq2seq(model: Seq2Seq, batch: Callable[[int], Pairs], steps: int, lr: float = 3e-3,
-                  device: str | torch.device = "cpu", progress: bool = True, desc: str = "seq2seq"):
-    """Minimise ``seq2seq_loss`` on ``batch(step)`` (a fresh ``Pairs`` per step) with ``rnnbook.train.fit``."""
-    from rnnbook.train import fit
-
-    model.to(device)
-    return fit(model, lambda step: seq2seq_loss(model, batch(step), device), steps, lr=lr, clip_norm=1.0,
-               progress=progress, desc=desc)

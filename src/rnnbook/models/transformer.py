@@ -22,7 +22,6 @@ from __future__ import annotations
 import math
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 
@@ -133,28 +132,3 @@ class TinyTransformer(nn.Module):
             ids.append(int(torch.multinomial(p, 1, generator=gen)))
         self.train(was_training)
         return prime + vocab.decode(ids[len(prime):])
-
-
-def time_per_step(model: nn.Module, x: torch.Tensor, y: torch.Tensor, repeats: int = 5, lr: float = 1e-3) -> float:
-    """Median wall-clock seconds of one training update (forward, backward, Adam step) on the batch (x, y) (N, T),
-    after one warm-up update, on a deep copy of ``model`` (the model itself is not changed)."""
-    import copy
-    import time
-
-    import numpy as np
-
-    m = copy.deepcopy(model).train()
-    opt = torch.optim.Adam(m.parameters(), lr=lr)
-    times = []
-    for r in range(repeats + 1):
-        t0 = time.perf_counter()
-        logits, _ = m(x)
-        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        if x.is_cuda:
-            torch.cuda.synchronize()
-        if r:  # the first update warms up allocators and kernels
-            times.append(time.perf_counter() - t0)
-    return float(np.median(times))

@@ -207,6 +207,10 @@ def sgd_train(model: CaptioningRNN, features: np.ndarray, captions: np.ndarray, 
               beta1: float = 0.9, beta2: float = 0.999) -> list[float]:
     """A minimal Adam loop (CS231n's CaptioningSolver, reduced): minibatches of (caption, its image's features).
 
+    A faithful numpy program, like ``rnnbook.minchar``: the update rule written out beside the numpy layers it
+    trains is the lesson, so it does not go through ``rnnbook.train.fit`` (a torch loop). Adam, per parameter:
+    m = beta1 m + (1 - beta1) g, v = beta2 v + (1 - beta2) g^2, w -= lr m_hat / (sqrt(v_hat) + 1e-8).
+
     features (I, D); captions (M, T); image_idxs (M,) maps each caption to its image (default: caption m <-> image m).
     Returns the loss of every iteration.
     """

@@ -1,0 +1,70 @@
+"""rnnbook.metrics: nats, bits and perplexity; BLEU against sacrebleu; accuracy; AUC against a pair count."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from rnnbook.metrics import Evaluation, accuracy, auc, bits, corpus_bleu, perplexity, sentence_bleu
+
+
+def test_nats_bits_perplexity_by_hand():
+    # a model that spreads its mass evenly over 8 characters: ln 8 nats = 3 bits, perplexity 8
+    e = Evaluation(math.log(8), 0.125, 10)
+    assert e.bits == pytest.approx(3.0) and e.perplexity == pytest.approx(8.0)
+    assert bits(1.0) == pytest.approx(1.4426950408889634) and perplexity(0.0) == 1.0
+    assert "3.0000 bits/char" in str(e)
+    assert 2 ** bits(1.7) == pytest.approx(perplexity(1.7))  # the same loss in base 2 and base e
+
+
+def test_bleu_is_sacrebleu_in_0_1():
+    from sacrebleu.metrics import BLEU
+
+    hyps = ["a red circle left of a blue square", "a green triangle"]
+    refs = [["a red circle left of a blue square", "there is a red circle"], ["a green square"]]
+    # sacrebleu's own layout: one stream per reference slot, the image with one reference repeats it
+    want = BLEU(max_ngram_order=2).corpus_score(hyps, [[refs[0][0], refs[1][0]], [refs[0][1], refs[1][0]]]).score
+    assert corpus_bleu(hyps, refs, max_order=2)["BLEU-2"] == pytest.approx(want / 100)
+    assert corpus_bleu(hyps[:1], refs[:1])["BLEU-4"] == pytest.approx(1.0)
+    from sacrebleu import sentence_bleu as sb
+
+    np.testing.assert_allclose(sentence_bleu(hyps, refs), [sb(h, r).score / 100 for h, r in zip(hyps, refs)])
+    with pytest.raises(ValueError, match="hypotheses"):
+        corpus_bleu(hyps, refs[:1])
+
+
+def test_auc_against_a_brute_force_pair_count():
+    rng = np.random.default_rng(0)
+    labels = rng.random(60) < 0.4
+    scores = np.round(labels + rng.normal(size=60), 1)  # rounded: there are ties
+    pos, neg = scores[labels], scores[~labels]
+    pairs = [(p > n) + 0.5 * (p == n) for p, n in itertools.product(pos, neg)]
+    assert auc(scores, labels) == pytest.approx(np.mean(pairs), abs=1e-12)
+    assert auc(-scores, labels) == pytest.approx(1 - np.mean(pairs), abs=1e-12)
+    np.testing.assert_allclose(auc(np.stack([scores, -scores], 1), labels), [np.mean(pairs), 1 - np.mean(pairs)])
+    with pytest.raises(ValueError, match="both classes"):
+        auc(scores, np.zeros(60, bool))
+    with pytest.raises(ValueError, match=r"scores \(T,\)"):
+        auc(scores[:10], labels)
+
+
+def test_accuracy():
+    assert accuracy([1, 2, 3, 4], [1, 2, 0, 0]) == 0.5
+    with pytest.raises(ValueError, match="same non-empty shape"):
+        accuracy([1, 2], [1])
+
+
+def test_ngram_loads_no_torch():
+    """The n-gram baseline is numpy only: importing and evaluating it must not import torch."""
+    code = ("import sys, numpy as np\n"
+            "from rnnbook.ngram import NGramLM\n"
+            "ids = np.tile(np.arange(5), 40)\n"
+            "e = NGramLM(3, 5).fit(ids).evaluate(ids)\n"
+            "print(type(e).__module__, e.bits < 1, sorted(k for k in sys.modules if k.split('.')[0] == 'torch')[:3])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["rnnbook.metrics", "True", "[]"]
