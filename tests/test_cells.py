@@ -1,5 +1,5 @@
 """The PyTorch cells against torch.nn.LSTM / torch.nn.GRU, the numpy LSTM, the papers' equations written out with
-named matrices, and numerical gradients; the runner; the synthetic tasks they are compared on."""
+named matrices, and numerical gradients; the runner."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from rnnbook.cells import (
     CELLS, GRUCell, LSTMCell, MUTCell, RNNCell, StackedRNN, copy_from_torch, count_parameters, make_cell,
 )
 from rnnbook.models.highway import Highway
-from rnnbook.data.synthetic import ADDING_BASELINE_MSE, adding_problem, copy_task, delayed_recall
 from rnnbook.numpy_nn.lstm import lstm_forward
 
 F64 = torch.float64
@@ -289,37 +288,3 @@ def test_highway_layer_carries_or_transforms():
         layer(torch.zeros(2, 5, dtype=F64))
 
 
-# --- the synthetic tasks ------------------------------------------------------------------------------------------
-
-def test_adding_problem():
-    x, y = adding_problem(np.random.default_rng(0), 2000, T=10)
-    assert x.shape == (2000, 10, 2) and y.shape == (2000,)
-    marks = x[:, :, 1]
-    assert np.all(marks.sum(axis=1) == 2)
-    assert np.all(marks[:, :5].sum(axis=1) == 1) and np.all(marks[:, 5:].sum(axis=1) == 1)
-    np.testing.assert_allclose(y, (x[:, :, 0] * marks).sum(axis=1))
-    assert np.mean((y - 1.0) ** 2) == pytest.approx(ADDING_BASELINE_MSE, rel=0.1)
-    x2, y2 = adding_problem(np.random.default_rng(0), 2000, T=10)
-    np.testing.assert_array_equal(x, x2)
-    with pytest.raises(ValueError, match="T >= 2"):
-        adding_problem(np.random.default_rng(0), 3, T=1)
-
-
-def test_copy_task():
-    x, y = copy_task(np.random.default_rng(1), 50, length=3, lag=4, vocab=5)
-    assert x.shape == y.shape == (50, 10)
-    assert np.all((x[:, :3] >= 1) & (x[:, :3] <= 5))
-    assert np.all(x[:, 3:6] == 0) and np.all(x[:, 6] == 6) and np.all(x[:, 7:] == 0)
-    assert np.all(y[:, :7] == 0)
-    np.testing.assert_array_equal(y[:, 7:], x[:, :3])
-    with pytest.raises(ValueError, match="lag=0"):
-        copy_task(np.random.default_rng(1), 5, lag=0)
-
-
-def test_delayed_recall():
-    x, y = delayed_recall(np.random.default_rng(2), 100, lag=7, vocab=3, distractors=2)
-    assert x.shape == (100, 8) and y.shape == (100,)
-    np.testing.assert_array_equal(y, x[:, 0])
-    assert set(np.unique(x[:, 0])) <= {0, 1, 2} and set(np.unique(x[:, 1:])) <= {3, 4}
-    with pytest.raises(ValueError):
-        delayed_recall(np.random.default_rng(2), 0)

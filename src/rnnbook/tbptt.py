@@ -27,7 +27,7 @@ from rnnbook.data.streams import tbptt_batches
 from rnnbook.env import check_device, get_device
 from rnnbook.train import DivergenceWatch, History, make_optimizer, update
 
-IGNORE = -100
+from rnnbook.data.sequences import IGNORE  # the target of a step with no label
 Chunk = tuple[np.ndarray | torch.Tensor, np.ndarray | torch.Tensor]
 Stream = Callable[[], Iterable[Chunk]]  # one pass over the data; called again for the next pass (epoch)
 SCHEDULES = ("constant", "cosine", "linear")
