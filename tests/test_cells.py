@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from rnnbook.cells import (
-    CELLS, GRUCell, LSTMCell, MUTCell, RNNCell, StackedRNN, copy_from_torch, count_parameters, make_cell,
+    CELLS, TORCH_GATE_ORDER, GRUCell, LSTMCell, MUTCell, RNNCell, StackedRNN, copy_from_torch, count_parameters,
+    lstm_gates, lstm_step, make_cell,
 )
 from rnnbook.models.highway import Highway
 from rnnbook.numpy_nn.lstm import lstm_forward
@@ -288,3 +289,44 @@ def test_highway_layer_carries_or_transforms():
         layer(torch.zeros(2, 5, dtype=F64))
 
 
+
+
+# --- the LSTM's equations in one place: lstm_gates / lstm_step ---------------------------------------------------
+
+def test_lstm_step_on_torch_weights_is_torch_lstm_cell():
+    torch.manual_seed(0)
+    ref = torch.nn.LSTMCell(3, 5).double()
+    x, h, c = (torch.randn(4, n, dtype=F64) for n in (3, 5, 5))
+    a = x @ ref.weight_ih.T + ref.bias_ih + h @ ref.weight_hh.T + ref.bias_hh  # blocks i, f, g, o
+    h_new, c_new, gates = lstm_step(a, c, TORCH_GATE_ORDER)
+    want_h, want_c = ref(x, (h, c))
+    torch.testing.assert_close(h_new, want_h)
+    torch.testing.assert_close(c_new, want_c)
+    blocks = a.chunk(4, dim=1)
+    torch.testing.assert_close(gates.g, tanh(blocks[2]))
+    torch.testing.assert_close(gates.o, sig(blocks[3]))
+
+
+@pytest.mark.parametrize("name", ["lstm", "lstm-nfg", "lstm-cifg", "lstm-noaf"])
+def test_lstm_cell_steps_through_lstm_gates(name):
+    torch.manual_seed(1)
+    cell = make_cell(name, 3, 7).double()
+    x, h, c = torch.randn(5, 3, dtype=F64), torch.randn(5, 7, dtype=F64), torch.randn(5, 7, dtype=F64)
+    xw = cell.input_part(x)
+    h1, (_, c1), gates = cell.step_with_gates(xw, (h, c))
+    h2, (_, c2) = cell.step(xw, (h, c))
+    assert torch.equal(h1, h2) and torch.equal(c1, c2)
+    a = xw + h @ cell.Wh
+    blocks = dict(zip(cell.gate_order, a.chunk(len(cell.gate_order), dim=1)))
+    torch.testing.assert_close(gates.i, sig(blocks["i"]))
+    torch.testing.assert_close(gates.g, tanh(blocks["g"]))
+    want_f = sig(blocks["f"]) if "f" in blocks else (1 - gates.i if cell.coupled else torch.ones_like(c))
+    torch.testing.assert_close(gates.f, want_f)
+    torch.testing.assert_close(c1, want_f * c + gates.i * gates.g)
+
+
+def test_lstm_gates_refuses_a_bad_order_or_width():
+    with pytest.raises(ValueError, match="order"):
+        lstm_gates(torch.zeros(2, 8), order="ifgg")
+    with pytest.raises(ValueError, match="blocks"):
+        lstm_gates(torch.zeros(2, 10), order="ifgo")

@@ -17,6 +17,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from rnnbook.cells import StackedRNN, copy_from_torch
+
 LMState = torch.Tensor | tuple[torch.Tensor, torch.Tensor]
 RNN_LAYERS: dict[str, type[nn.RNNBase]] = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 
@@ -76,8 +78,25 @@ class CharLM(nn.Module):
             raise ValueError(f"CharLM: x must hold character ids in [0, {self.vocab_size}) (vocab_size), got values "
                              f"from {int(x.min())} to {int(x.max())}; encode the text with the Vocab the model was "
                              "built for")
-        h, state = self.rnn(self.drop(self.embed(x)), state)
-        return self.head(self.drop(h)), state
+        h, state = self.rnn(self.embed_ids(x), state)
+        return self.readout(h), state
+
+    def embed_ids(self, x: torch.Tensor) -> torch.Tensor:
+        """e_t = E[x_t]: character ids (N, T) -> the recurrent stack's inputs (N, T, embed)."""
+        return self.drop(self.embed(x))
+
+    def readout(self, h: torch.Tensor) -> torch.Tensor:
+        """y_t = W_hy h_t + b_y: the top layer's states (N, T, hidden) -> logits (N, T, V)."""
+        return self.head(self.drop(h))
+
+    def as_cells(self) -> StackedRNN:
+        """The recurrent stack as ``rnnbook.cells`` (``LSTMCell`` or ``GRUCell(reset_after=True)``), with this
+        model's weights: the same function, one written-out step at a time (``StackedRNN``), on the same device."""
+        if self.cell == "rnn":
+            raise ValueError("CharLM.as_cells: copies an 'lstm' or 'gru' stack; this model's cell is 'rnn'")
+        options = {"reset_after": True} if self.cell == "gru" else {}
+        runner = StackedRNN.of(self.cell, self.rnn.input_size, self.hidden, self.layers, **options)
+        return copy_from_torch(runner, self.rnn).to(self.head.weight.device)
 
     def init_state(self, batch_size: int, device: torch.device | str | None = None) -> LMState:
         """Zeros of the right shape: (layers, N, hidden), or the (h, c) pair for an LSTM."""
