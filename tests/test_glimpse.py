@@ -10,7 +10,8 @@ import pytest
 import torch
 
 from rnnbook.models.glimpse import GlimpseClassifier, glimpse, glimpse_accuracy, load_digit_images, train_glimpse
-from rnnbook.viz.glimpse import loc_to_pixels, plot_attention, plot_glimpse_paths
+from rnnbook.viz.attention import plot_attention
+from rnnbook.viz.glimpse import loc_to_pixels, plot_glimpse_paths
 
 
 def _pixel_loc(row: float, col: float, size: int, W: int = 8) -> torch.Tensor:

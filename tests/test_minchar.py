@@ -385,19 +385,6 @@ def test_check_batched_forward_loss(capsys):
     assert "(loss, h_last)" in capsys.readouterr().out
 
 
-def test_temperature_table_and_html_table():
-    from rnnbook.viz.sampling import temperature_samples, temperature_table
-    from rnnbook.viz.table import html_table
-
-    samples = temperature_samples(lambda T, n: "".join(np.random.choice(list("ab<"), n)), [0.5, 2.0], n=30, seed=1)
-    assert samples == temperature_samples(lambda T, n: "".join(np.random.choice(list("ab<"), n)), [0.5, 2.0], 30, 1)
-    table = temperature_table(samples)
-    assert table.count("<tr>") == 3 and "&lt;" in table and "<caption" not in table
-    assert "<caption" in html_table(["x"], [[1.234]], caption="c") and "1.23" in html_table(["x"], [[1.234]])
-    with pytest.raises(ValueError, match="temperatures"):
-        temperature_samples(lambda T, n: "", [0.0])
-
-
 def test_chunk_is_the_listings_inputs_and_targets_at_the_pointer():
     model = MinCharRNN("hello world, hello rnn", hidden_size=4, seq_length=5, seed=0)
     model.p = 3
