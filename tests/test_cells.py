@@ -9,7 +9,7 @@ import torch
 
 from rnnbook.cells import (
     CELLS, TORCH_GATE_ORDER, GRUCell, LSTMCell, MUTCell, RNNCell, StackedRNN, copy_from_torch, count_parameters,
-    lstm_gates, lstm_step, make_cell,
+    lstm_gates, lstm_update, make_cell,
 )
 from rnnbook.models.highway import Highway
 from rnnbook.numpy_nn.lstm import lstm_forward
@@ -291,14 +291,14 @@ def test_highway_layer_carries_or_transforms():
 
 
 
-# --- the LSTM's equations in one place: lstm_gates / lstm_step ---------------------------------------------------
+# --- the LSTM's equations in one place: lstm_gates / lstm_update -------------------------------------------------
 
 def test_lstm_step_on_torch_weights_is_torch_lstm_cell():
     torch.manual_seed(0)
     ref = torch.nn.LSTMCell(3, 5).double()
     x, h, c = (torch.randn(4, n, dtype=F64) for n in (3, 5, 5))
     a = x @ ref.weight_ih.T + ref.bias_ih + h @ ref.weight_hh.T + ref.bias_hh  # blocks i, f, g, o
-    h_new, c_new, gates = lstm_step(a, c, TORCH_GATE_ORDER)
+    h_new, c_new, gates = lstm_update(a, c, TORCH_GATE_ORDER)
     want_h, want_c = ref(x, (h, c))
     torch.testing.assert_close(h_new, want_h)
     torch.testing.assert_close(c_new, want_c)

@@ -80,8 +80,8 @@ def lstm_gates(a: Tensor, order: str = TORCH_GATE_ORDER, coupled: bool = False) 
     return LSTMGates(out["i"], out["f"], out["g"], out["o"])
 
 
-def lstm_step(a: Tensor, c: Tensor, order: str = TORCH_GATE_ORDER, coupled: bool = False,
-              output_activation: bool = True) -> tuple[Tensor, Tensor, LSTMGates]:
+def lstm_update(a: Tensor, c: Tensor, order: str = TORCH_GATE_ORDER, coupled: bool = False,
+                output_activation: bool = True) -> tuple[Tensor, Tensor, LSTMGates]:
     """One LSTM step from the gates' pre-activations a (N, kH, blocks in ``order``) and the cell c_{t-1} (N, H):
 
         c_t = f * c_{t-1} + i * g,   h_t = o * tanh(c_t)   (h_t = o * c_t without the output activation)
@@ -233,7 +233,7 @@ class LSTMCell(Cell):
     def step_with_gates(self, xw: Tensor, state: State) -> tuple[Tensor, State, LSTMGates]:
         """``step``, and the gates i, f, g, o of the step (each (N, H)) that it computed on the way."""
         h, c = state
-        h, c, gates = lstm_step(xw + h @ self.Wh, c, self.gate_order, coupled=self.coupled,
+        h, c, gates = lstm_update(xw + h @ self.Wh, c, self.gate_order, coupled=self.coupled,
                                 output_activation=self.output_activation)
         return h, (h, c), gates
 

@@ -30,7 +30,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from rnnbook.cells import TORCH_GATE_ORDER, lstm_step
+from rnnbook.cells import TORCH_GATE_ORDER, lstm_update
 
 Nonlinearity = Literal["linear", "tanh", "relu"]
 NONLINEARITIES: tuple[str, ...] = ("linear", "tanh", "relu")
@@ -234,7 +234,7 @@ class LSTMTrace:
 def lstm_trace(lstm: nn.LSTM, x: torch.Tensor, h0: torch.Tensor | None = None,
                c0: torch.Tensor | None = None) -> LSTMTrace:
     """Run a one-layer ``torch.nn.LSTM`` step by step from its own weights and keep the gates
-    (``rnnbook.cells.lstm_step`` in torch's gate order i, f, g, o):
+    (``rnnbook.cells.lstm_update`` in torch's gate order i, f, g, o):
 
         (i, f, g, o) = (sigma, sigma, tanh, sigma)(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)
         c_t = f * c_{t-1} + i * g,   h_t = o * tanh(c_t)
@@ -254,7 +254,7 @@ def lstm_trace(lstm: nn.LSTM, x: torch.Tensor, h0: torch.Tensor | None = None,
     ax = xs @ lstm.weight_ih_l0.T + b  # (T, B, 4H): the input part of every step at once
     out: dict[str, list[torch.Tensor]] = {k: [] for k in "ifgoch"}
     for ax_t in ax:
-        h, c, (i, f, g, o) = lstm_step(ax_t + h @ lstm.weight_hh_l0.T, c, TORCH_GATE_ORDER)
+        h, c, (i, f, g, o) = lstm_update(ax_t + h @ lstm.weight_hh_l0.T, c, TORCH_GATE_ORDER)
         for k, v in zip("ifgoch", (i, f, g, o, c, h)):
             out[k].append(v)
     return LSTMTrace(**{k: torch.stack(v) for k, v in out.items()})

@@ -3,7 +3,7 @@ text by code, and rank the cells that follow them.
 
 Recording. A ``CharLM`` with ``cell="lstm"`` keeps its weights in ``torch.nn.LSTM``, which returns only the top
 layer's h_t. ``record_lstm`` runs the same weights as ``rnnbook.cells.LSTMCell``s (``CharLM.as_cells``: the
-equations written out, ``rnnbook.cells.lstm_step``) one step at a time, keeping for every layer l and step t
+equations written out, ``rnnbook.cells.lstm_update``) one step at a time, keeping for every layer l and step t
 
     [i | f | o | g] = [sigmoid | sigmoid | sigmoid | tanh](x_t Wx + h_{t-1} Wh + b)      each (T, H)
     c_t = f * c_{t-1} + i * g,   h_t = o * tanh(c_t)                                      each (T, H)
