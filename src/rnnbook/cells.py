@@ -18,6 +18,10 @@ Cells (``make_cell(name, D, H)``; the names are the keys of ``CELLS``):
     lstm-noaf   LSTM without the output activation, h_t = o * c_t                            Greff et al.'s NOAF
     lstm-cifg   LSTM with coupled input and forget gates, f = 1 - i                          Greff et al.'s CIFG
 
+The LSTM's equations are written once, in ``lstm_gates`` (gates from pre-activations, in any block order: torch's
+i, f, g, o or ours, i, f, o, g) and ``lstm_update`` (c_t, h_t from the gates); ``LSTMCell`` and
+``rnnbook.gradflow.lstm_trace`` (on a ``torch.nn.LSTM``'s own weights) both call them.
+
 (The highway layer, y = g * H(x) + (1 - g) * x, the feed-forward cousin of the LSTM's cell path, is
 ``rnnbook.models.highway.Highway``.)
 """
