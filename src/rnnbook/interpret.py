@@ -99,7 +99,7 @@ def record_lstm(model: CharLM, ids: np.ndarray, text: str | None = None, rows: i
     was_training = model.training
     model.eval()
     runner = model.as_cells()  # the same weights in LSTMCells: the equations written out
-    device = model.head.weight.device
+    device = next(model.parameters()).device
     x = model.embed_ids(torch.as_tensor(windows, dtype=torch.long, device=device))  # (rows, warmup + P, E)
     acts = []
     for cell in runner.cells:
