@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from rnnbook import gradflow as gf
-from rnnbook.data.sequences import IGNORE_INDEX, next_rises
+from rnnbook.data.sequences import IGNORE, next_rises
 from rnnbook.exercises.gradflow import check_grad_h0
 from rnnbook.exercises.lstm import check_causal_best, check_gru_step_backward
 from rnnbook.models.birnn import RecurrentTagger
@@ -21,7 +21,7 @@ def test_next_rises_tags_compare_with_the_next_symbol():
     x, y = next_rises(np.random.default_rng(0), 50, T=9, vocab=5)
     assert x.shape == y.shape == (50, 9) and x.min() >= 0 and x.max() <= 4
     np.testing.assert_array_equal(y[:, :-1], (x[:, 1:] > x[:, :-1]).astype(int))
-    assert (y[:, -1] == IGNORE_INDEX).all()
+    assert (y[:, -1] == IGNORE).all()
     x2, y2 = next_rises(np.random.default_rng(0), 50, T=9, vocab=5)
     np.testing.assert_array_equal(x, x2)
 

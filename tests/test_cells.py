@@ -1,5 +1,5 @@
 """The PyTorch cells against torch.nn.LSTM / torch.nn.GRU, the numpy LSTM, the papers' equations written out with
-named matrices, and numerical gradients; the runner; the synthetic tasks they are compared on."""
+named matrices, and numerical gradients; the runner."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import pytest
 import torch
 
 from rnnbook.cells import (
-    CELLS, GRUCell, LSTMCell, MUTCell, RNNCell, StackedRNN, copy_from_torch, count_parameters, make_cell,
+    CELLS, TORCH_GATE_ORDER, GRUCell, LSTMCell, MUTCell, RNNCell, StackedRNN, copy_from_torch, count_parameters,
+    lstm_gates, lstm_update, make_cell,
 )
 from rnnbook.models.highway import Highway
-from rnnbook.data.synthetic import ADDING_BASELINE_MSE, adding_problem, copy_task, delayed_recall
 from rnnbook.numpy_nn.lstm import lstm_forward
 
 F64 = torch.float64
@@ -289,37 +289,44 @@ def test_highway_layer_carries_or_transforms():
         layer(torch.zeros(2, 5, dtype=F64))
 
 
-# --- the synthetic tasks ------------------------------------------------------------------------------------------
-
-def test_adding_problem():
-    x, y = adding_problem(np.random.default_rng(0), 2000, T=10)
-    assert x.shape == (2000, 10, 2) and y.shape == (2000,)
-    marks = x[:, :, 1]
-    assert np.all(marks.sum(axis=1) == 2)
-    assert np.all(marks[:, :5].sum(axis=1) == 1) and np.all(marks[:, 5:].sum(axis=1) == 1)
-    np.testing.assert_allclose(y, (x[:, :, 0] * marks).sum(axis=1))
-    assert np.mean((y - 1.0) ** 2) == pytest.approx(ADDING_BASELINE_MSE, rel=0.1)
-    x2, y2 = adding_problem(np.random.default_rng(0), 2000, T=10)
-    np.testing.assert_array_equal(x, x2)
-    with pytest.raises(ValueError, match="T >= 2"):
-        adding_problem(np.random.default_rng(0), 3, T=1)
 
 
-def test_copy_task():
-    x, y = copy_task(np.random.default_rng(1), 50, length=3, lag=4, vocab=5)
-    assert x.shape == y.shape == (50, 10)
-    assert np.all((x[:, :3] >= 1) & (x[:, :3] <= 5))
-    assert np.all(x[:, 3:6] == 0) and np.all(x[:, 6] == 6) and np.all(x[:, 7:] == 0)
-    assert np.all(y[:, :7] == 0)
-    np.testing.assert_array_equal(y[:, 7:], x[:, :3])
-    with pytest.raises(ValueError, match="lag=0"):
-        copy_task(np.random.default_rng(1), 5, lag=0)
+# --- the LSTM's equations in one place: lstm_gates / lstm_update -------------------------------------------------
+
+def test_lstm_step_on_torch_weights_is_torch_lstm_cell():
+    torch.manual_seed(0)
+    ref = torch.nn.LSTMCell(3, 5).double()
+    x, h, c = (torch.randn(4, n, dtype=F64) for n in (3, 5, 5))
+    a = x @ ref.weight_ih.T + ref.bias_ih + h @ ref.weight_hh.T + ref.bias_hh  # blocks i, f, g, o
+    h_new, c_new, gates = lstm_update(a, c, TORCH_GATE_ORDER)
+    want_h, want_c = ref(x, (h, c))
+    torch.testing.assert_close(h_new, want_h)
+    torch.testing.assert_close(c_new, want_c)
+    blocks = a.chunk(4, dim=1)
+    torch.testing.assert_close(gates.g, tanh(blocks[2]))
+    torch.testing.assert_close(gates.o, sig(blocks[3]))
 
 
-def test_delayed_recall():
-    x, y = delayed_recall(np.random.default_rng(2), 100, lag=7, vocab=3, distractors=2)
-    assert x.shape == (100, 8) and y.shape == (100,)
-    np.testing.assert_array_equal(y, x[:, 0])
-    assert set(np.unique(x[:, 0])) <= {0, 1, 2} and set(np.unique(x[:, 1:])) <= {3, 4}
-    with pytest.raises(ValueError):
-        delayed_recall(np.random.default_rng(2), 0)
+@pytest.mark.parametrize("name", ["lstm", "lstm-nfg", "lstm-cifg", "lstm-noaf"])
+def test_lstm_cell_steps_through_lstm_gates(name):
+    torch.manual_seed(1)
+    cell = make_cell(name, 3, 7).double()
+    x, h, c = torch.randn(5, 3, dtype=F64), torch.randn(5, 7, dtype=F64), torch.randn(5, 7, dtype=F64)
+    xw = cell.input_part(x)
+    h1, (_, c1), gates = cell.step_with_gates(xw, (h, c))
+    h2, (_, c2) = cell.step(xw, (h, c))
+    assert torch.equal(h1, h2) and torch.equal(c1, c2)
+    a = xw + h @ cell.Wh
+    blocks = dict(zip(cell.gate_order, a.chunk(len(cell.gate_order), dim=1)))
+    torch.testing.assert_close(gates.i, sig(blocks["i"]))
+    torch.testing.assert_close(gates.g, tanh(blocks["g"]))
+    want_f = sig(blocks["f"]) if "f" in blocks else (1 - gates.i if cell.coupled else torch.ones_like(c))
+    torch.testing.assert_close(gates.f, want_f)
+    torch.testing.assert_close(c1, want_f * c + gates.i * gates.g)
+
+
+def test_lstm_gates_refuses_a_bad_order_or_width():
+    with pytest.raises(ValueError, match="order"):
+        lstm_gates(torch.zeros(2, 8), order="ifgg")
+    with pytest.raises(ValueError, match="blocks"):
+        lstm_gates(torch.zeros(2, 10), order="ifgo")

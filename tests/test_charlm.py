@@ -161,3 +161,16 @@ def test_check_evaluate(capsys):
     assert "reset" in capsys.readouterr().out
     assert not check_evaluate(lambda m, ids, b, k: evaluate_text(m, ids, b, k).bits)
     assert "bits" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_as_cells_computes_the_same_function(cell):
+    torch.manual_seed(0)
+    model = CharLM(7, hidden=6, layers=2, cell=cell, embed_dim=5).eval()
+    x = torch.randint(0, 7, (3, 11))
+    with torch.no_grad():
+        logits, _ = model(x)
+        h, _ = model.as_cells()(model.embed_ids(x))
+        torch.testing.assert_close(model.readout(h), logits, atol=1e-5, rtol=1e-5)
+    with pytest.raises(ValueError, match="'rnn'"):
+        CharLM(7, hidden=6, cell="rnn").as_cells()

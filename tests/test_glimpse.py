@@ -13,7 +13,8 @@ from rnnbook.data.digits import load_digit_images
 from rnnbook.metrics import glimpse_accuracy
 from rnnbook.models.glimpse import GlimpseClassifier, glimpse
 from rnnbook.train.tasks import train_glimpse
-from rnnbook.viz.glimpse import loc_to_pixels, plot_attention, plot_glimpse_paths
+from rnnbook.viz.attention import plot_attention
+from rnnbook.viz.glimpse import loc_to_pixels, plot_glimpse_paths
 
 
 def _pixel_loc(row: float, col: float, size: int, W: int = 8) -> torch.Tensor:

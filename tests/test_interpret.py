@@ -239,3 +239,11 @@ def test_cells_html_widget_and_saturation_plot(lstm):
     fig = saturation_plot({"m": gate_saturation(rec)})
     assert len(fig.axes) == 3 and sum(len(ax.collections) for ax in fig.axes) == 6  # 3 gates x 2 layers
     cell_widget(rec, length=10)
+
+
+def test_record_lstm_needs_an_lstm_charlm():
+    torch.manual_seed(0)
+    with pytest.raises(ValueError, match="cell='lstm'"):
+        record_lstm(CharLM(7, hidden=6, cell="gru"), np.arange(7))
+    with pytest.raises(ValueError, match="cell='lstm'"):
+        record_lstm(torch.nn.LSTM(3, 4), np.arange(7))

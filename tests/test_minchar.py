@@ -11,9 +11,10 @@ import pytest
 
 import rnnbook.minchar as minchar
 from rnnbook.data import load_text
+from rnnbook.env import blas_threads
 from rnnbook.minchar import MinCharRNN, Params, forward, init_params, lossFun, main, sample
 from rnnbook.minchar_batched import (
-    BatchedMinCharRNN, Workspace, batched_lossFun, blas_threads, loss_per_char, params_to,
+    BatchedMinCharRNN, Workspace, batched_lossFun, loss_per_char, params_to,
 )
 from rnnbook.numpy_nn.gradcheck import eval_numerical_gradient, rel_error
 
@@ -310,23 +311,26 @@ def test_twin_refuses_bad_settings():
         BatchedMinCharRNN("x" * 100, batch_size=0)
 
 
-def test_blas_threads_restores_the_setting():
+def test_blas_threads_limits_and_restores_the_setting():
+    from threadpoolctl import threadpool_info
+
+    def blas_pools():
+        return [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"]
+
     a = np.ones((300, 300))
-    with blas_threads(1):
+    before = blas_pools()
+    assert before, "numpy's BLAS is not visible to threadpoolctl"
+    n = 2 if max(before) == 1 else 1  # a limit that differs from the setting now
+    with blas_threads(n):
         inside = a @ a
+        assert blas_pools() == [n] * len(before)
     np.testing.assert_array_equal(inside, a @ a)
-    lib = minchar_batched_openblas()
-    if lib is not None:
-        before = lib[0]()
-        with blas_threads(1):
-            assert lib[0]() == 1
-        assert lib[0]() == before
-
-
-def minchar_batched_openblas():
-    from rnnbook.minchar_batched import _openblas
-
-    return _openblas()
+    assert blas_pools() == before
+    with blas_threads(None):
+        assert blas_pools() == before
+    with pytest.raises(ValueError, match="threads >= 1"):
+        with blas_threads(0):
+            pass
 
 
 # --- the chapter's exercise checks and the sampling table -------------------------------------------------------
@@ -381,14 +385,9 @@ def test_check_batched_forward_loss(capsys):
     assert "(loss, h_last)" in capsys.readouterr().out
 
 
-def test_temperature_table_and_html_table():
-    from rnnbook.viz.sampling import temperature_samples, temperature_table
-    from rnnbook.viz.table import html_table
-
-    samples = temperature_samples(lambda T, n: "".join(np.random.choice(list("ab<"), n)), [0.5, 2.0], n=30, seed=1)
-    assert samples == temperature_samples(lambda T, n: "".join(np.random.choice(list("ab<"), n)), [0.5, 2.0], 30, 1)
-    table = temperature_table(samples)
-    assert table.count("<tr>") == 3 and "&lt;" in table and "<caption" not in table
-    assert "<caption" in html_table(["x"], [[1.234]], caption="c") and "1.23" in html_table(["x"], [[1.234]])
-    with pytest.raises(ValueError, match="temperatures"):
-        temperature_samples(lambda T, n: "", [0.0])
+def test_chunk_is_the_listings_inputs_and_targets_at_the_pointer():
+    model = MinCharRNN("hello world, hello rnn", hidden_size=4, seq_length=5, seed=0)
+    model.p = 3
+    inputs, targets = model.chunk()
+    assert "".join(model.ix_to_char[i] for i in inputs) == "lo wo"
+    assert "".join(model.ix_to_char[i] for i in targets) == "o wor"

@@ -11,7 +11,7 @@ import torch.nn.functional as F
 
 import rnnbook
 from rnnbook.data import sequences
-from rnnbook.models import ManyToMany, ManyToOne, OneToMany, Seq2Seq, count_parameters
+from rnnbook.models import EncoderDecoder, ManyToMany, ManyToOne, OneToMany, count_parameters
 from rnnbook.train import DivergenceError, History, clip_gradients, fit
 
 
@@ -25,7 +25,7 @@ def test_output_shapes_and_shared_parameters():
     o2m = OneToMany(5, 6)
     assert o2m(torch.zeros(2, dtype=torch.long), torch.zeros(2, 4, dtype=torch.long)).shape == (2, 4, 6)
     assert o2m.generate(torch.zeros(2, dtype=torch.long), 3).shape == (2, 3)
-    s2s = Seq2Seq(5)
+    s2s = EncoderDecoder(5)
     assert s2s(x.clamp(max=4), torch.zeros(2, 3, dtype=torch.long)).shape == (2, 3, 5)
 
 

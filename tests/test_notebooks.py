@@ -291,3 +291,89 @@ def test_a_retyped_function_is_caught():
     other = _function_bodies("def my_step(a, b, M):\n    return np.tanh(M @ a - b)\n")
     assert list(shown.values()) == list(retyped.values())
     assert list(shown.values()) != list(other.values())
+
+
+# --- a chapter uses the package, it does not shadow it or reach into its private parts ---------------------------
+
+def _package_names() -> set[str]:
+    """Every public name an ``rnnbook`` module binds at its top level (def, class, assignment)."""
+    names: set[str] = set()
+    for path in (ROOT / "src" / "rnnbook").rglob("*.py"):
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names.add(node.name)
+            elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+                for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
+                    names |= {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
+    return {n for n in names if not n.startswith("_")}
+
+
+PACKAGE_NAMES = _package_names()
+
+
+def _chapter_trees(nb) -> list[tuple[int, ast.Module]]:
+    """The parsed code cells (IPython's ``%magic`` and ``!shell`` lines blanked out)."""
+    trees = []
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "code":
+            source = re.sub(r"(?m)^\s*[%!].*$", "", cell.source)
+            trees.append((i, ast.parse(source)))
+    return trees
+
+
+def _private(name: str) -> bool:
+    return name.startswith("_") and not (name.startswith("__") and name.endswith("__"))
+
+
+def package_misuse(nb) -> list[str]:
+    """What a chapter must not do with ``rnnbook``: import or call a private (``_x``) name of it, through a name
+    bound to the package (imported from it, or assigned from an expression that uses such a name), or define at
+    its top level a function or class with the name of a public package name (shadowing it)."""
+    trees = _chapter_trees(nb)
+    bound: set[str] = set()
+    for _, tree in trees:  # names bound to the package, in the order the cells run
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                bound |= {(a.asname or a.name).split(".")[0] for a in node.names if a.name.startswith("rnnbook")}
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("rnnbook"):
+                bound |= {a.asname or a.name for a in node.names}
+            elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.For, ast.withitem, ast.NamedExpr)):
+                value = getattr(node, "value", None) or getattr(node, "iter", None) or getattr(node, "context_expr", None)
+                if value is not None and {n.id for n in ast.walk(value) if isinstance(n, ast.Name)} & bound:
+                    targets = (node.targets if isinstance(node, ast.Assign) else
+                               [getattr(node, "target", None) or getattr(node, "optional_vars", None)])
+                    bound |= {n.id for t in targets if t is not None for n in ast.walk(t) if isinstance(n, ast.Name)}
+    found = []
+    for i, tree in trees:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("rnnbook"):
+                found += [f"cell {i}: imports the private {node.module}.{a.name}" for a in node.names if _private(a.name)]
+            elif isinstance(node, ast.Attribute) and _private(node.attr):
+                root = node.value
+                while isinstance(root, (ast.Attribute, ast.Call, ast.Subscript)):
+                    root = root.func if isinstance(root, ast.Call) else root.value
+                if isinstance(root, ast.Name) and root.id in bound:
+                    found.append(f"cell {i}: uses the private {ast.unparse(node)}")
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name in PACKAGE_NAMES:
+                found.append(f"cell {i}: defines {node.name}, a name of the package (call the package's, or rename)")
+    return found
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_a_chapter_neither_shadows_the_package_nor_calls_its_private_names(path):
+    found = package_misuse(nbformat.read(path, as_version=4))
+    assert not found, f"{path.name}: " + "; ".join(found)
+
+
+def test_package_misuse_is_caught():
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("%matplotlib inline\nfrom rnnbook.minchar import MinCharRNN\nprobe = MinCharRNN('ab')"),
+        nbformat.v4.new_code_cell("inputs = probe._chunk()\nother = object()._fine\nprobe.__class__"),
+        nbformat.v4.new_code_cell("def make_cell(x):\n    return x\n\n\ndef my_cell(x):\n    return x"),
+        nbformat.v4.new_code_cell("from rnnbook.minchar import _helper\nimport rnnbook\nrnnbook.viz._style"),
+    ])
+    found = package_misuse(nb)
+    assert found == ["cell 1: uses the private probe._chunk", "cell 2: defines make_cell, a name of the package "
+                     "(call the package's, or rename)", "cell 3: imports the private rnnbook.minchar._helper",
+                     "cell 3: uses the private rnnbook.viz._style"], found

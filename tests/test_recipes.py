@@ -84,7 +84,7 @@ def test_02_min_char_rnn_full_loops():
 
 
 def test_03_tbptt_full_cost_and_recall(shakespeare):
-    from rnnbook.data.synthetic_recall import recall_chunks
+    from rnnbook.data.sequences import recall_chunks
     from rnnbook.models.charlm import CharLM
 
     vocab, train, _ = shakespeare
@@ -150,7 +150,7 @@ def test_06_gradient_flow_full_horizon():
 
 def test_07_variants_full_tasks():
     from rnnbook.cells import StackedRNN
-    from rnnbook.data.synthetic import adding_problem, delayed_recall
+    from rnnbook.data.sequences import adding_problem, delayed_recall
     from rnnbook.train import fit
 
     R = recipe("07", "full")

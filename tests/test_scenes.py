@@ -143,7 +143,7 @@ def test_vocab_encode_decode(batch):
     assert sc.decode_captions(enc, i2w) == sentences
     assert sc.decode_captions(enc[0], i2w) == sentences[0]
     # unknown words, truncation, data-built vocabulary
-    w2i_b, i2w_b = sc.build_vocab(["b a a", "c a"], min_count=2)
+    w2i_b, i2w_b = sc.build_word_vocab(["b a a", "c a"], min_count=2)
     assert i2w_b == ["<NULL>", "<START>", "<END>", "<UNK>", "a"]
     np.testing.assert_array_equal(sc.encode_captions(["a b c a"], w2i_b, max_length=3), [[1, 4, 3, 3, 2]])
     caps, idx = sc.caption_pairs(batch, w2i)

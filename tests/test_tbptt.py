@@ -1,5 +1,5 @@
 """Truncated BPTT: the training loop against a hand-written reference, evaluation, checkpoints, divergence, the
-delayed-recall stream, the cost measurement and the chapter's exercise checks."""
+cost measurement and the chapter's exercise checks."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from rnnbook.data.streams import tbptt_batches
-from rnnbook.data.synthetic_recall import IGNORE, delayed_recall_stream, recall_chunks
+from rnnbook.data.sequences import IGNORE, recall_chunks
 from rnnbook.exercises.tbptt import check_detach_state, check_tbptt_mask
 from rnnbook.models.charlm import CharLM
 from rnnbook.metrics import Evaluation
@@ -251,20 +251,6 @@ def test_update_cost_memory_grows_linearly_with_k(cell):
     np.testing.assert_allclose(steps, steps[-1], rtol=0.0 if cell != "lstm" else 0.15)
     assert steps[-1] >= 8 * 12 * 4  # at least the hidden states of one step (N=8, H=12, float32)
     assert update_cost(model, x[:, :8], x[:, 1:9], repeats=2).seconds > 0
-
-
-def test_recall_stream_targets_are_the_inputs_delay_steps_back():
-    x, y = delayed_recall_stream(np.random.default_rng(0), 3, 40, delay=5, vocab=3)
-    assert x.shape == y.shape == (3, 40) and set(np.unique(x)) <= {0, 1, 2}
-    assert (y[:, :5] == IGNORE).all() and np.array_equal(y[:, 5:], x[:, :-5])
-    x2, ys = delayed_recall_stream(np.random.default_rng(0), 3, 40, delay=[1, 5], vocab=3)
-    assert ys.shape == (3, 40, 2) and np.array_equal(x2, x)
-    assert np.array_equal(ys[..., 1], y) and np.array_equal(ys[:, 1:, 0], x[:, :-1]) and (ys[:, 0, 0] == IGNORE).all()
-    chunks = list(recall_chunks(np.random.default_rng(0), 3, 40, 5, 16, vocab=3))
-    assert [c[0].shape[1] for c in chunks] == [16, 16, 8]
-    np.testing.assert_array_equal(np.concatenate([c[0] for c in chunks], 1), x)
-    with pytest.raises(ValueError, match="delay"):
-        delayed_recall_stream(np.random.default_rng(0), 3, 40, delay=-1)
 
 
 def test_recall_is_learned_within_the_truncation_and_ignore_targets_are_skipped():

@@ -18,6 +18,10 @@ Cells (``make_cell(name, D, H)``; the names are the keys of ``CELLS``):
     lstm-noaf   LSTM without the output activation, h_t = o * c_t                            Greff et al.'s NOAF
     lstm-cifg   LSTM with coupled input and forget gates, f = 1 - i                          Greff et al.'s CIFG
 
+The LSTM's equations are written once, in ``lstm_gates`` (gates from pre-activations, in any block order: torch's
+i, f, g, o or ours, i, f, o, g) and ``lstm_update`` (c_t, h_t from the gates); ``LSTMCell`` and
+``rnnbook.gradflow.lstm_trace`` (on a ``torch.nn.LSTM``'s own weights) both call them.
+
 (The highway layer, y = g * H(x) + (1 - g) * x, the feed-forward cousin of the LSTM's cell path, is
 ``rnnbook.models.highway.Highway``.)
 """
@@ -26,11 +30,73 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
 import torch
 from torch import Tensor, nn
 
 State = tuple[Tensor, ...]
+
+
+# --- the LSTM's equations, in one place ---------------------------------------------------------------------------
+
+#: the order of the gate blocks in ``torch.nn.LSTM``'s weight_ih, weight_hh and biases
+TORCH_GATE_ORDER = "ifgo"
+_ACTIVATION = {"i": torch.sigmoid, "f": torch.sigmoid, "o": torch.sigmoid, "g": torch.tanh}
+
+
+class LSTMGates(NamedTuple):
+    """The gates of one LSTM step, each (N, H): input i, forget f, candidate g, output o."""
+
+    i: Tensor
+    f: Tensor
+    g: Tensor
+    o: Tensor
+
+
+def lstm_gates(a: Tensor, order: str = TORCH_GATE_ORDER, coupled: bool = False) -> LSTMGates:
+    """The gates from their pre-activations a = x_t Wx + h_{t-1} Wh + b, shape (N, kH), blocks in ``order``:
+
+        i, f, o = sigmoid(a_i), sigmoid(a_f), sigmoid(a_o),   g = tanh(a_g)
+
+    ``order`` names the k blocks: ``"ifgo"`` for ``torch.nn.LSTM`` (pre-activations W_ih x_t + b_ih + W_hh h_{t-1}
+    + b_hh), ``"ifog"`` for ``LSTMCell``; without ``"f"`` (``"iog"``) the cell has no forget gate of its own and
+    f = 1 - i (``coupled``, CIFG) or f = 1 (no forget gate, NFG). Neighbouring blocks with the same activation go
+    through it in one call, as a fused kernel would.
+    """
+    if sorted(order) not in (sorted("ifgo"), sorted("iog")):
+        raise ValueError(f"lstm_gates: order must name the blocks i, f, g, o (or i, g, o) once each, got {order!r}")
+    if a.shape[-1] % len(order):
+        raise ValueError(f"lstm_gates: a has {a.shape[-1]} columns, not {len(order)} blocks of H")
+    H = a.shape[-1] // len(order)
+    out: dict[str, Tensor] = {}
+    start = 0
+    while start < len(order):  # runs of neighbouring blocks with the same activation
+        act = _ACTIVATION[order[start]]
+        stop = start + 1
+        while stop < len(order) and _ACTIVATION[order[stop]] is act:
+            stop += 1
+        values = act(a[..., start * H:stop * H]).chunk(stop - start, dim=-1)
+        out.update(zip(order[start:stop], values))
+        start = stop
+    if "f" not in out:
+        out["f"] = 1 - out["i"] if coupled else torch.ones_like(out["i"])
+    return LSTMGates(out["i"], out["f"], out["g"], out["o"])
+
+
+def lstm_update(a: Tensor, c: Tensor, order: str = TORCH_GATE_ORDER, coupled: bool = False,
+                output_activation: bool = True) -> tuple[Tensor, Tensor, LSTMGates]:
+    """One LSTM step from the gates' pre-activations a (N, kH, blocks in ``order``) and the cell c_{t-1} (N, H):
+
+        c_t = f * c_{t-1} + i * g,   h_t = o * tanh(c_t)   (h_t = o * c_t without the output activation)
+
+    Returns h_t, c_t and the gates (``lstm_gates``). ``LSTMCell`` and ``rnnbook.gradflow.lstm_trace`` (on a
+    ``torch.nn.LSTM``'s own weights) both step through here.
+    """
+    gates = lstm_gates(a, order, coupled)
+    c = gates.f * c + gates.i * gates.g
+    h = gates.o * torch.tanh(c) if output_activation else gates.o * c
+    return h, c, gates
 
 
 class Cell(nn.Module):
@@ -163,20 +229,21 @@ class LSTMCell(Cell):
             elif self.coupled and self.forget_bias:
                 self.b[:H].fill_(-self.forget_bias)  # blocks i, o, g; f = 1 - i = sigmoid(forget_bias)
 
-    def step(self, xw: Tensor, state: State) -> tuple[Tensor, State]:
+    @property
+    def gate_order(self) -> str:
+        """The order of the gate blocks in Wx, Wh and b: ``"ifog"``, or ``"iog"`` without a forget gate of its own."""
+        return "ifog" if self.has_f else "iog"
+
+    def step_with_gates(self, xw: Tensor, state: State) -> tuple[Tensor, State, LSTMGates]:
+        """``step``, and the gates i, f, g, o of the step (each (N, H)) that it computed on the way."""
         h, c = state
-        a = xw + h @ self.Wh
-        H = self.hidden_size
-        if self.has_f:
-            a_ifo, a_g = a.split([3 * H, H], dim=1)
-            i, f, o = torch.sigmoid(a_ifo).chunk(3, dim=1)
-            c = f * c + i * torch.tanh(a_g)
-        else:  # blocks i, o, g
-            a_io, a_g = a.split([2 * H, H], dim=1)
-            i, o = torch.sigmoid(a_io).chunk(2, dim=1)
-            c = ((1 - i) * c if self.coupled else c) + i * torch.tanh(a_g)
-        h = o * torch.tanh(c) if self.output_activation else o * c
-        return h, (h, c)
+        h, c, gates = lstm_update(xw + h @ self.Wh, c, self.gate_order, coupled=self.coupled,
+                                output_activation=self.output_activation)
+        return h, (h, c), gates
+
+    def step(self, xw: Tensor, state: State) -> tuple[Tensor, State]:
+        h, state, _ = self.step_with_gates(xw, state)
+        return h, state
 
     def extra_repr(self) -> str:
         flags = [f"forget_bias={self.forget_bias}"] if self.forget_gate else []

@@ -30,6 +30,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from rnnbook.cells import TORCH_GATE_ORDER, lstm_update
+
 Nonlinearity = Literal["linear", "tanh", "relu"]
 NONLINEARITIES: tuple[str, ...] = ("linear", "tanh", "relu")
 MatrixKind = Literal["orthogonal", "gaussian"]
@@ -231,7 +233,8 @@ class LSTMTrace:
 
 def lstm_trace(lstm: nn.LSTM, x: torch.Tensor, h0: torch.Tensor | None = None,
                c0: torch.Tensor | None = None) -> LSTMTrace:
-    """Run a one-layer ``torch.nn.LSTM`` step by step from its own weights and keep the gates.
+    """Run a one-layer ``torch.nn.LSTM`` step by step from its own weights and keep the gates
+    (``rnnbook.cells.lstm_update`` in torch's gate order i, f, g, o):
 
         (i, f, g, o) = (sigma, sigma, tanh, sigma)(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)
         c_t = f * c_{t-1} + i * g,   h_t = o * tanh(c_t)
@@ -251,11 +254,7 @@ def lstm_trace(lstm: nn.LSTM, x: torch.Tensor, h0: torch.Tensor | None = None,
     ax = xs @ lstm.weight_ih_l0.T + b  # (T, B, 4H): the input part of every step at once
     out: dict[str, list[torch.Tensor]] = {k: [] for k in "ifgoch"}
     for ax_t in ax:
-        a = ax_t + h @ lstm.weight_hh_l0.T
-        i, f, g, o = torch.sigmoid(a[:, :H]), torch.sigmoid(a[:, H:2 * H]), torch.tanh(a[:, 2 * H:3 * H]), \
-            torch.sigmoid(a[:, 3 * H:])
-        c = f * c + i * g
-        h = o * torch.tanh(c)
+        h, c, (i, f, g, o) = lstm_update(ax_t + h @ lstm.weight_hh_l0.T, c, TORCH_GATE_ORDER)
         for k, v in zip("ifgoch", (i, f, g, o, c, h)):
             out[k].append(v)
     return LSTMTrace(**{k: torch.stack(v) for k, v in out.items()})

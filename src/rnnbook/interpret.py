@@ -2,8 +2,8 @@
 text by code, and rank the cells that follow them.
 
 Recording. A ``CharLM`` with ``cell="lstm"`` keeps its weights in ``torch.nn.LSTM``, which returns only the top
-layer's h_t. ``record_lstm`` copies them into a ``rnnbook.cells.StackedRNN`` of ``LSTMCell``s (the equations
-written out) and runs it one step at a time, keeping for every layer l and step t
+layer's h_t. ``record_lstm`` runs the same weights as ``rnnbook.cells.LSTMCell``s (``CharLM.as_cells``: the
+equations written out, ``rnnbook.cells.lstm_update``) one step at a time, keeping for every layer l and step t
 
     [i | f | o | g] = [sigmoid | sigmoid | sigmoid | tanh](x_t Wx + h_{t-1} Wh + b)      each (T, H)
     c_t = f * c_{t-1} + i * g,   h_t = o * tanh(c_t)                                      each (T, H)
@@ -27,7 +27,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from rnnbook.cells import StackedRNN, copy_from_torch
+from rnnbook.models.charlm import CharLM
 
 KINDS = ("c", "h", "i", "f", "o", "g")  # what a recording keeps per layer
 GATES = ("i", "f", "o")
@@ -71,18 +71,8 @@ class Recording:
         return np.concatenate(cols, axis=1), names
 
 
-def lstm_runner(model: nn.Module) -> StackedRNN:
-    """A ``StackedRNN`` of ``LSTMCell``s computing the same function as ``model.rnn`` (a ``torch.nn.LSTM``)."""
-    rnn = getattr(model, "rnn", None)
-    if not isinstance(rnn, nn.LSTM):
-        raise ValueError(f"record_lstm needs a CharLM with cell='lstm' (a torch.nn.LSTM inside), "
-                         f"got {type(rnn).__name__}")
-    runner = StackedRNN.of("lstm", rnn.input_size, rnn.hidden_size, rnn.num_layers)
-    return copy_from_torch(runner, rnn).to(next(model.parameters()).device)
-
-
 @torch.no_grad()
-def record_lstm(model: nn.Module, ids: np.ndarray, text: str | None = None, rows: int = 1, warmup: int = 0
+def record_lstm(model: CharLM, ids: np.ndarray, text: str | None = None, rows: int = 1, warmup: int = 0
                 ) -> Recording:
     """Run a ``CharLM`` (cell ``"lstm"``) over the 1-D ``ids`` and record c, h and the gates i, f, o, g of every
     layer at every step: ``Recording.acts[l][kind]`` (T, H), for the steps ``warmup .. warmup + T``.
@@ -103,27 +93,27 @@ def record_lstm(model: nn.Module, ids: np.ndarray, text: str | None = None, rows
         raise ValueError(f"text has {len(text)} characters but ids has {len(ids)}; pass the text the ids encode")
     P = (len(ids) - warmup) // rows
     windows = np.stack([ids[r * P: warmup + (r + 1) * P] for r in range(rows)])  # (rows, warmup + P)
+    if not isinstance(model, CharLM) or model.cell != "lstm":
+        got = f"a CharLM with cell={model.cell!r}" if isinstance(model, CharLM) else f"a {type(model).__name__}"
+        raise ValueError(f"record_lstm needs a CharLM with cell='lstm', got {got}")
     was_training = model.training
     model.eval()
-    runner = lstm_runner(model)
+    runner = model.as_cells()  # the same weights in LSTMCells: the equations written out
     device = next(model.parameters()).device
-    x = model.embed(torch.as_tensor(windows, dtype=torch.long, device=device))  # (rows, warmup + P, E)
+    x = model.embed_ids(torch.as_tensor(windows, dtype=torch.long, device=device))  # (rows, warmup + P, E)
     acts = []
     for cell in runner.cells:
         H = cell.hidden_size
         state = cell.init_state(rows, x)
         rec: dict[str, list[torch.Tensor]] = {k: [] for k in KINDS}
         for xw_t in cell.input_part(x).unbind(1):  # x Wx + b for every step, then the recurrence step by step
-            a = xw_t + state[0] @ cell.Wh  # the gates' pre-activations, blocks i, f, o, g
-            i, f, o = torch.sigmoid(a[:, :3 * H]).chunk(3, dim=1)
-            g = torch.tanh(a[:, 3 * H:])
-            h, state = cell.step(xw_t, state)  # the cell's own step gives h_t and c_t
-            for k, v in zip(KINDS, (state[1], h, i, f, o, g)):
+            h, state, gates = cell.step_with_gates(xw_t, state)
+            for k, v in zip(KINDS, (state[1], h, gates.i, gates.f, gates.o, gates.g)):
                 rec[k].append(v)
         layer = {k: torch.stack(v, dim=1) for k, v in rec.items()}  # (rows, warmup + P, H)
         x = layer["h"]  # the next layer reads this layer's h_t
         acts.append({k: v[:, warmup:].reshape(rows * P, H).cpu().numpy() for k, v in layer.items()})
-    logits = model.head(x[:, warmup:]).reshape(rows * P, -1).cpu().numpy()
+    logits = model.readout(x[:, warmup:]).reshape(rows * P, -1).cpu().numpy()
     model.train(was_training)
     return Recording(text[warmup:warmup + rows * P] if text is not None else "", acts, logits)
 

@@ -267,11 +267,13 @@ class MinCharRNN:
     def sample_text(self, n: int = SAMPLE_LENGTH, h: np.ndarray | None = None, seed_char: str | None = None,
                     temperature: float = 1.0) -> str:
         """Sample ``n`` characters from the current model, from memory ``h`` (default hprev) after ``seed_char``."""
-        seed_ix = seed_index(self.char_to_ix, seed_char) if seed_char is not None else self._chunk()[0][0]
+        seed_ix = seed_index(self.char_to_ix, seed_char) if seed_char is not None else self.chunk()[0][0]
         ixes = sample(self.hprev if h is None else h, seed_ix, n, self.params, temperature)
         return "".join(self.ix_to_char[ix] for ix in ixes)
 
-    def _chunk(self) -> tuple[list[int], list[int]]:
+    def chunk(self) -> tuple[list[int], list[int]]:
+        """The listing's ``inputs`` and ``targets`` at the data pointer p: the indices of data[p:p+T] and of
+        data[p+1:p+T+1] (T = seq_length), the chunk the next ``step`` trains on."""
         p, T = self.p, self.seq_length
         inputs = [self.char_to_ix[ch] for ch in self.data[p:p + T]]
         targets = [self.char_to_ix[ch] for ch in self.data[p + 1:p + T + 1]]
@@ -284,7 +286,7 @@ class MinCharRNN:
         if self.p + self.seq_length + 1 >= len(self.data) or self.n == 0:
             self.hprev = np.zeros((self.hidden_size, 1))  # reset RNN memory
             self.p = 0  # go from start of data
-        inputs, targets = self._chunk()
+        inputs, targets = self.chunk()
         # forward seq_length characters through the net and fetch gradient (before sampling, which draws from
         # the same hprev: the loss says first when the weights have diverged; no random numbers are used here)
         hprev = self.hprev

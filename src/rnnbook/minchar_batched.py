@@ -22,64 +22,17 @@ them afresh cost a page fault per 4 kB page, about a third of the time at B = 32
 
 from __future__ import annotations
 
-import ctypes
-import os
-import sys
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from functools import lru_cache
+from collections.abc import Sequence
 
 import numpy as np
 
+from rnnbook.env import blas_threads
 from rnnbook.minchar import (
     CLIP, HIDDEN_SIZE, LEARNING_RATE, SEQ_LENGTH, Params, adagrad_update, build_vocab, check_data, check_loss,
     init_params, sample, seed_index,
 )
 
 DTYPES = (np.float32, np.float64)
-
-
-@lru_cache(maxsize=1)
-def _openblas() -> tuple | None:
-    """(get, set) for the number of threads of the OpenBLAS that numpy loaded, or None (another BLAS, not Linux)."""
-    try:
-        with open(f"/proc/{os.getpid()}/maps") as maps:
-            paths = sorted({line.split()[-1] for line in maps if "openblas" in line.lower() and "/" in line})
-    except OSError:
-        return None
-    for path in paths:
-        try:
-            lib = ctypes.CDLL(path)
-        except OSError:
-            continue
-        for prefix in ("scipy_openblas", "openblas"):
-            for suffix in ("64_", ""):
-                get = getattr(lib, f"{prefix}_get_num_threads{suffix}", None)
-                set_ = getattr(lib, f"{prefix}_set_num_threads{suffix}", None)
-                if get is not None and set_ is not None:
-                    get.restype, set_.argtypes = ctypes.c_int, [ctypes.c_int]
-                    return get, set_
-    return None
-
-
-@contextmanager
-def blas_threads(n: int | None) -> Iterator[None]:
-    """Run the block with numpy's OpenBLAS limited to ``n`` threads (``None``: leave it alone); then restore.
-
-    The twin's products are small (B x 100 by 100 x 100): on 2 cores shared with other work, BLAS threads that
-    wait for each other cost far more than they save. Without OpenBLAS (e.g. Accelerate, MKL) this does nothing.
-    """
-    lib = _openblas() if n is not None and sys.platform.startswith("linux") else None
-    if lib is None:
-        yield
-        return
-    get, set_ = lib
-    before = get()
-    set_(int(n))
-    try:
-        yield
-    finally:
-        set_(before)
 
 
 def _check_dtype(dtype) -> np.dtype:
@@ -192,7 +145,7 @@ def loss_per_char(params: Params, ids: np.ndarray, batch_size: int = 64, chunk: 
     """Mean cross-entropy in nats per character of ``ids`` (1-D int array) under ``params``, forward only.
 
     The text is cut into ``batch_size`` streams read from zero memory to the end; each character after the first
-    of its stream is predicted from all those before it in that stream. ``threads``: see ``blas_threads``.
+    of its stream is predicted from all those before it in that stream. ``threads``: see ``rnnbook.env.blas_threads``.
     """
     with blas_threads(threads):
         return _loss_per_char(params, ids, batch_size, chunk)
@@ -232,7 +185,7 @@ class BatchedMinCharRNN:
     (Adagrad) in the listing's shapes and in ``dtype``, ``smooth_loss`` and ``smooth_losses`` (after each update),
     ``chars_seen`` = n * B * seq_length. ``seed`` seeds numpy's legacy generator before the weights are drawn
     exactly as the faithful port draws them; or pass ``params`` (copied, cast to ``dtype``).
-    ``threads``: BLAS threads while ``train`` runs (default 1, see ``blas_threads``; None leaves numpy's default).
+    ``threads``: BLAS threads while ``train`` runs (default 1, see ``rnnbook.env.blas_threads``; None leaves numpy's default).
     """
 
     def __init__(self, data: str, batch_size: int = 32, hidden_size: int = HIDDEN_SIZE,
@@ -321,4 +274,4 @@ def params_to(params: Params, dtype=np.float64) -> Params:
     return Params(*(np.array(a, dtype=dtype) for a in params.as_list()))
 
 
-__all__: Sequence[str] = ["BatchedMinCharRNN", "Workspace", "batched_lossFun", "blas_threads", "loss_per_char", "params_to"]
+__all__: Sequence[str] = ["BatchedMinCharRNN", "Workspace", "batched_lossFun", "loss_per_char", "params_to"]

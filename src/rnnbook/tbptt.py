@@ -28,7 +28,7 @@ from rnnbook.metrics import Evaluation
 from rnnbook.train import DivergenceWatch, History, check_run, fit, make_optimizer
 from rnnbook.train.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 
-IGNORE = -100
+from rnnbook.data.sequences import IGNORE  # the target of a step with no label
 Chunk = tuple[np.ndarray | torch.Tensor, np.ndarray | torch.Tensor]
 Stream = Callable[[], Iterable[Chunk]]  # one pass over the data; called again for the next pass (epoch)
 

@@ -25,8 +25,8 @@ from rnnbook.charlm.checkpoint import CharLMError, read_checkpoint, write_checkp
 from rnnbook.data.streams import train_val_split
 from rnnbook.data.text import Vocab, read_text
 from rnnbook.env import get_device, seed_everything
-from rnnbook.models.charlm import CELLS, CharLM
 from rnnbook.metrics import Evaluation
+from rnnbook.models.charlm import RNN_LAYERS, CharLM
 from rnnbook.tbptt import evaluate, evaluate_text, text_stream, train_lm
 from rnnbook.train import make_optimizer
 
@@ -56,8 +56,8 @@ class Settings:
     val_fraction: float = 0.1
 
     def check(self) -> None:
-        if self.cell not in CELLS:
-            raise CharLMError(f"--cell must be one of {sorted(CELLS)}, got {self.cell!r}")
+        if self.cell not in RNN_LAYERS:
+            raise CharLMError(f"--cell must be one of {sorted(RNN_LAYERS)}, got {self.cell!r}")
         for name in ("hidden", "embed", "layers", "k", "batch", "eval_every"):
             if getattr(self, name) < 1:
                 raise CharLMError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(self, name)}")

@@ -27,7 +27,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-from rnnbook.data.scenes import build_vocab, encode_captions
+from rnnbook.data.scenes import build_word_vocab, encode_captions
 
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
@@ -102,7 +102,7 @@ def dataset_captions(dataset: Any) -> list[list[str]]:
 
 def caption_vocab(captions: list[list[str]], min_count: int = 5) -> tuple[dict[str, int], list[str]]:
     """(word_to_idx, idx_to_word) of the words seen at least ``min_count`` times (CS231n kept words seen >= 5)."""
-    return build_vocab((c for caps in captions for c in caps), min_count=min_count)
+    return build_word_vocab((c for caps in captions for c in caps), min_count=min_count)
 
 
 def caption_arrays(captions: list[list[str]], word_to_idx: dict[str, int], max_length: int = 16) -> tuple[np.ndarray, np.ndarray]:

@@ -15,7 +15,7 @@ Between consecutive objects in canonical order the relation is "left of" when th
 "above" when they share a column (the reversed chain uses "right of" and "below").
 
 Everything is numpy and vectorised: a few thousand 64 x 64 scenes take well under a second. The same seed gives
-the same scenes, bit for bit. Words and captions become integer arrays with ``build_vocab``/``encode_captions``,
+the same scenes, bit for bit. Words and captions become integer arrays with ``build_word_vocab``/``encode_captions``,
 CS231n-style: ``<NULL>`` = 0 pads, ``<START>`` = 1, ``<END>`` = 2, ``<UNK>`` = 3.
 """
 
@@ -232,7 +232,7 @@ def tokenize(sentence: str) -> list[str]:
     return sentence.lower().split()
 
 
-def build_vocab(sentences: Iterable[str], min_count: int = 1) -> tuple[dict[str, int], list[str]]:
+def build_word_vocab(sentences: Iterable[str], min_count: int = 1) -> tuple[dict[str, int], list[str]]:
     """(word_to_idx, idx_to_word) with <NULL>=0, <START>=1, <END>=2, <UNK>=3, then words seen >= min_count times,
     most frequent first (ties alphabetical)."""
     counts = Counter(w for s in sentences for w in tokenize(s))

@@ -20,10 +20,10 @@ SPECIALS = ("<pad>", "<bos>", "<eos>")
 ONES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
         "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen")
 TENS = ("", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
-SCALES = ("", "thousand", "million", "billion")
-SRC_WORDS: tuple[str, ...] = SPECIALS + ONES + TENS[2:] + ("hundred",) + SCALES[1:]
+SCALE_WORDS = ("", "thousand", "million", "billion")
+SRC_WORDS: tuple[str, ...] = SPECIALS + ONES + TENS[2:] + ("hundred",) + SCALE_WORDS[1:]
 TGT_CHARS: tuple[str, ...] = SPECIALS + tuple("0123456789")
-MAX_DIGITS = 3 * len(SCALES)
+MAX_DIGITS = 3 * len(SCALE_WORDS)
 _SRC_INDEX = {w: i for i, w in enumerate(SRC_WORDS)}
 _TGT_INDEX = {c: i for i, c in enumerate(TGT_CHARS)}
 
@@ -49,10 +49,10 @@ def number_to_words(n: int) -> list[str]:
     if n == 0:
         return ["zero"]
     words: list[str] = []
-    for power in range(len(SCALES) - 1, -1, -1):
+    for power in range(len(SCALE_WORDS) - 1, -1, -1):
         group = (n // 1000**power) % 1000
         if group:
-            words += _below_thousand(group) + ([SCALES[power]] if power else [])
+            words += _below_thousand(group) + ([SCALE_WORDS[power]] if power else [])
     return words
 
 
@@ -66,8 +66,8 @@ def words_to_number(words: list[str]) -> int:
             group += 10 * TENS.index(w)
         elif w == "hundred":
             group *= 100
-        elif w in SCALES:
-            total += group * 1000 ** SCALES.index(w)
+        elif w in SCALE_WORDS:
+            total += group * 1000 ** SCALE_WORDS.index(w)
             group = 0
         else:
             raise ValueError(f"words_to_number: unknown word {w!r}; expected one of {SRC_WORDS[3:]}")

@@ -17,8 +17,10 @@ import numpy as np
 import torch
 from torch import nn
 
-State = torch.Tensor | tuple[torch.Tensor, torch.Tensor]
-CELLS: dict[str, type[nn.RNNBase]] = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
+from rnnbook.cells import StackedRNN, copy_from_torch
+
+LMState = torch.Tensor | tuple[torch.Tensor, torch.Tensor]
+RNN_LAYERS: dict[str, type[nn.RNNBase]] = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 
 
 def next_char_probs(logits: torch.Tensor, temperature: float = 1.0, top_k: int | None = None) -> torch.Tensor:
@@ -49,8 +51,8 @@ class CharLM(nn.Module):
     def __init__(self, vocab_size: int, hidden: int = 256, layers: int = 1, cell: str = "lstm",
                  embed_dim: int | None = None, dropout: float = 0.0):
         super().__init__()
-        if cell not in CELLS:
-            raise ValueError(f"cell must be one of {sorted(CELLS)}, got {cell!r}")
+        if cell not in RNN_LAYERS:
+            raise ValueError(f"cell must be one of {sorted(RNN_LAYERS)}, got {cell!r}")
         if vocab_size < 1 or hidden < 1 or layers < 1:
             raise ValueError(f"vocab_size, hidden and layers must be >= 1, got {vocab_size}, {hidden}, {layers}")
         if not 0.0 <= dropout < 1.0:
@@ -58,7 +60,7 @@ class CharLM(nn.Module):
         self.vocab_size, self.hidden, self.layers, self.cell = vocab_size, hidden, layers, cell
         embed_dim = embed_dim or hidden
         self.embed = nn.Embedding(vocab_size, embed_dim)
-        self.rnn = CELLS[cell](embed_dim, hidden, num_layers=layers, batch_first=True,
+        self.rnn = RNN_LAYERS[cell](embed_dim, hidden, num_layers=layers, batch_first=True,
                                dropout=dropout if layers > 1 else 0.0)
         self.drop = nn.Dropout(dropout)
         self.head = nn.Linear(hidden, vocab_size)
@@ -66,7 +68,7 @@ class CharLM(nn.Module):
     def extra_repr(self) -> str:
         return f"cell={self.cell!r}, layers={self.layers}, hidden={self.hidden}, vocab_size={self.vocab_size}"
 
-    def forward(self, x: torch.Tensor, state: State | None = None) -> tuple[torch.Tensor, State]:
+    def forward(self, x: torch.Tensor, state: LMState | None = None) -> tuple[torch.Tensor, LMState]:
         if not isinstance(x, torch.Tensor):
             raise TypeError(f"CharLM: x must be a tensor of character ids (N, T), got {type(x).__name__}; pass "
                             "torch.as_tensor(x)")
@@ -76,10 +78,27 @@ class CharLM(nn.Module):
             raise ValueError(f"CharLM: x must hold character ids in [0, {self.vocab_size}) (vocab_size), got values "
                              f"from {int(x.min())} to {int(x.max())}; encode the text with the Vocab the model was "
                              "built for")
-        h, state = self.rnn(self.drop(self.embed(x)), state)
-        return self.head(self.drop(h)), state
+        h, state = self.rnn(self.embed_ids(x), state)
+        return self.readout(h), state
 
-    def init_state(self, batch_size: int, device: torch.device | str | None = None) -> State:
+    def embed_ids(self, x: torch.Tensor) -> torch.Tensor:
+        """e_t = E[x_t]: character ids (N, T) -> the recurrent stack's inputs (N, T, embed)."""
+        return self.drop(self.embed(x))
+
+    def readout(self, h: torch.Tensor) -> torch.Tensor:
+        """y_t = W_hy h_t + b_y: the top layer's states (N, T, hidden) -> logits (N, T, V)."""
+        return self.head(self.drop(h))
+
+    def as_cells(self) -> StackedRNN:
+        """The recurrent stack as ``rnnbook.cells`` (``LSTMCell`` or ``GRUCell(reset_after=True)``), with this
+        model's weights: the same function, one written-out step at a time (``StackedRNN``), on the same device."""
+        if self.cell == "rnn":
+            raise ValueError("CharLM.as_cells: copies an 'lstm' or 'gru' stack; this model's cell is 'rnn'")
+        options = {"reset_after": True} if self.cell == "gru" else {}
+        runner = StackedRNN.of(self.cell, self.rnn.input_size, self.hidden, self.layers, **options)
+        return copy_from_torch(runner, self.rnn).to(self.head.weight.device)
+
+    def init_state(self, batch_size: int, device: torch.device | str | None = None) -> LMState:
         """Zeros of the right shape: (layers, N, hidden), or the (h, c) pair for an LSTM."""
         device = device or self.head.weight.device
         h = torch.zeros(self.layers, batch_size, self.hidden, device=device)

@@ -3,7 +3,7 @@
 - ``ManyToOne``:  read x_1..x_T, classify from the last state h_T        (sentiment classification)
 - ``ManyToMany``: read x_t, emit y_t at every step                       (tagging, video frames)
 - ``OneToMany``:  one input vector sets h_0, then emit y_1..y_T          (image captioning)
-- ``Seq2Seq``:    many-to-one encoder, then a one-to-many decoder       (machine translation)
+- ``EncoderDecoder``: many-to-one encoder, then a one-to-many decoder       (machine translation)
 
 Inputs are integer symbols, embedded; outputs are unnormalised scores (logits).
 """
@@ -84,7 +84,7 @@ class OneToMany(nn.Module):
         return torch.stack(out, dim=1)
 
 
-class Seq2Seq(nn.Module):
+class EncoderDecoder(nn.Module):
     """Encoder (many-to-one) summarises x in h_T; the decoder (one-to-many) starts from it.
 
     x (N, T_in), y (N, T_out) -> logits (N, T_out, vocab) with teacher forcing; ``generate`` decodes greedily.
@@ -99,7 +99,7 @@ class Seq2Seq(nn.Module):
         self.start = vocab
 
     def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        _check_tokens("Seq2Seq", x, 2)
+        _check_tokens("EncoderDecoder", x, 2)
         _, h_T = self.encoder(self.embed(x))
         start = torch.full_like(y[:, :1], self.start)
         h, _ = self.decoder(self.embed(torch.cat([start, y[:, :-1]], dim=1)), h_T)
@@ -107,7 +107,7 @@ class Seq2Seq(nn.Module):
 
     @torch.no_grad()
     def generate(self, x: torch.Tensor, T: int) -> torch.Tensor:
-        _check_tokens("Seq2Seq.generate", x, 2)
+        _check_tokens("EncoderDecoder.generate", x, 2)
         _, h = self.encoder(self.embed(x))
         token, out = torch.full_like(x[:, 0], self.start), []
         for _ in range(T):
@@ -115,8 +115,3 @@ class Seq2Seq(nn.Module):
             token = self.head(o[:, 0]).argmax(-1)
             out.append(token)
         return torch.stack(out, dim=1)
-
-
-def count_parameters(model: nn.Module) -> int:
-    """Number of trainable scalars in a model."""
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)

@@ -1,4 +1,5 @@
-"""Attention maps over images: one panel per generated word (Xu et al.'s figure), and VQA glimpses.
+"""Attention maps: over images, one panel per generated word (Xu et al.'s figure), VQA glimpses, and over words,
+the heat map of a seq2seq decoder's attention (Bahdanau et al.'s figure, ``plot_attention``).
 
 Each has a widget for Jupyter/Colab and a static twin (the same drawing function) for the HTML book.
 """
@@ -88,3 +89,18 @@ def vqa_attention_figure(images: np.ndarray, questions: Sequence[str], answers: 
             overlay(axes[k + 1, j], images[j], alphas[j, k], grid, f"glimpse {k + 1}", size)
     fig.tight_layout()
     return fig
+
+
+def plot_attention(weights, src_tokens: Sequence[str], tgt_tokens: Sequence[str], ax=None):
+    """Heat map of seq2seq attention ``weights`` (T, S): row t = where the decoder looked to write token t."""
+    weights = np.asarray(weights)
+    if weights.shape != (len(tgt_tokens), len(src_tokens)):
+        raise ValueError(f"weights have shape {weights.shape}, expected ({len(tgt_tokens)}, {len(src_tokens)}) "
+                         "= (output tokens, input tokens)")
+    ax = ax or plt.subplots(figsize=(0.45 * len(src_tokens) + 1.5, 0.4 * len(tgt_tokens) + 1.2))[1]
+    ax.imshow(weights, cmap="Blues", vmin=0, vmax=1, aspect="auto")
+    ax.set_xticks(range(len(src_tokens)), src_tokens, rotation=60, ha="right", fontsize=11)
+    ax.set_yticks(range(len(tgt_tokens)), tgt_tokens, fontsize=11)
+    ax.set_xlabel("input words")
+    ax.set_ylabel("output")
+    return ax

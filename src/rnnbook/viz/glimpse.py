@@ -1,6 +1,7 @@
-"""Where a model looks: the glimpse path of a recurrent attention model, and seq2seq attention weights.
+"""Where a recurrent attention model looks: the glimpse path over an image and the patches it saw.
 
-Both figures are drawn from arrays the chapter already computed (viz never trains).
+The figures are drawn from arrays the chapter already computed (viz never trains). Seq2seq attention weights are
+drawn by ``rnnbook.viz.attention.plot_attention``.
 """
 
 from __future__ import annotations
@@ -52,21 +53,6 @@ def plot_glimpse_paths(images, locations, size: int, labels: Sequence[int] | Non
             wrong = predictions is not None and predictions[i] != labels[i]
             ax.set_title(title + (" ✗" if wrong else ""), fontsize=12, color=BAD if wrong else "black")
     return axes
-
-
-def plot_attention(weights, src_tokens: Sequence[str], tgt_tokens: Sequence[str], ax=None):
-    """Heat map of seq2seq attention ``weights`` (T, S): row t = where the decoder looked to write token t."""
-    weights = np.asarray(weights)
-    if weights.shape != (len(tgt_tokens), len(src_tokens)):
-        raise ValueError(f"weights have shape {weights.shape}, expected ({len(tgt_tokens)}, {len(src_tokens)}) "
-                         "= (output tokens, input tokens)")
-    ax = ax or plt.subplots(figsize=(0.45 * len(src_tokens) + 1.5, 0.4 * len(tgt_tokens) + 1.2))[1]
-    ax.imshow(weights, cmap="Blues", vmin=0, vmax=1, aspect="auto")
-    ax.set_xticks(range(len(src_tokens)), src_tokens, rotation=60, ha="right", fontsize=11)
-    ax.set_yticks(range(len(tgt_tokens)), tgt_tokens, fontsize=11)
-    ax.set_xlabel("input words")
-    ax.set_ylabel("output")
-    return ax
 
 
 def plot_glimpse_sequence(image, locations, patches, size: int, title: str = ""):

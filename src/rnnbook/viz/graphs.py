@@ -10,8 +10,8 @@ import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
-COLORS = {"x": "#f7d19c", "h": "#99d8c4", "y": "#b3dcf4", "enc": "#99d8c4", "dec": "#e8bfda"}
-KINDS = ("one-to-one", "one-to-many", "many-to-one", "many-to-many", "seq2seq")
+ROLE_COLORS = {"x": "#f7d19c", "h": "#99d8c4", "y": "#b3dcf4", "enc": "#99d8c4", "dec": "#e8bfda"}
+GRAPH_KINDS = ("one-to-one", "one-to-many", "many-to-one", "many-to-many", "seq2seq")
 
 
 def _layout(kind: str, T: int) -> tuple[list[bool], list[bool], list[str]]:
@@ -28,7 +28,7 @@ def _layout(kind: str, T: int) -> tuple[list[bool], list[bool], list[str]]:
         n_enc = (T + 1) // 2
         return ([t < n_enc for t in range(T)], [t >= n_enc for t in range(T)],
                 ["enc" if t < n_enc else "dec" for t in range(T)])
-    raise ValueError(f"unknown graph kind {kind!r}; choose one of {KINDS}")
+    raise ValueError(f"unknown graph kind {kind!r}; choose one of {GRAPH_KINDS}")
 
 
 def _box(ax: Axes, x: float, y: float, color: str, label: str) -> None:
@@ -51,12 +51,12 @@ def draw_graph(kind: str, T: int = 4, ax: Axes | None = None, show_weights: bool
     ax = ax or plt.gca()
     n = len(roles)
     for t in range(n):
-        _box(ax, t, 1, COLORS[roles[t]], f"$h_{{{t + 1}}}$")
+        _box(ax, t, 1, ROLE_COLORS[roles[t]], f"$h_{{{t + 1}}}$")
         if has_x[t]:
-            _box(ax, t, 0, COLORS["x"], f"$x_{{{t + 1}}}$")
+            _box(ax, t, 0, ROLE_COLORS["x"], f"$x_{{{t + 1}}}$")
             _arrow(ax, (t, 0.25), (t, 0.75))
         if has_y[t]:
-            _box(ax, t, 2, COLORS["y"], f"$y_{{{t + 1}}}$")
+            _box(ax, t, 2, ROLE_COLORS["y"], f"$y_{{{t + 1}}}$")
             _arrow(ax, (t, 1.25), (t, 1.75))
         if t > 0:
             _arrow(ax, (t - 0.7, 1), (t - 0.3, 1), "W" if show_weights else None)
@@ -70,9 +70,9 @@ def draw_graph(kind: str, T: int = 4, ax: Axes | None = None, show_weights: bool
 
 def draw_all_graphs(T: int = 4) -> plt.Figure:
     """The lecture's gallery: one-to-one, one-to-many, many-to-one, many-to-many and seq2seq side by side."""
-    fig, axes = plt.subplots(1, len(KINDS), figsize=(2.0 * len(KINDS), 2.6),
-                             gridspec_kw={"width_ratios": [1.3] + [T] * (len(KINDS) - 2) + [T + 2]})
-    for ax, kind in zip(axes, KINDS):
+    fig, axes = plt.subplots(1, len(GRAPH_KINDS), figsize=(2.0 * len(GRAPH_KINDS), 2.6),
+                             gridspec_kw={"width_ratios": [1.3] + [T] * (len(GRAPH_KINDS) - 2) + [T + 2]})
+    for ax, kind in zip(axes, GRAPH_KINDS):
         draw_graph(kind, T + 2 if kind == "seq2seq" else T, ax=ax)
     fig.tight_layout()
     return fig

@@ -121,10 +121,4 @@ def table(rows: Sequence[Sequence[object]], columns: Sequence[str], formats: Map
     return Table(rows, columns, formats, caption, mono, float_format)
 
 
-def html_table(header: Sequence[str], rows: Sequence[Sequence[object]], caption: str | None = None,
-               mono_columns: Sequence[int] = ()) -> str:
-    """``table``'s HTML as a string (floats with 2 decimals), for pages that assemble HTML themselves."""
-    return table(rows, header, caption=caption, mono=mono_columns, float_format=".2f")._repr_html_()
-
-
-__all__ = ["Table", "html_table", "table"]
+__all__ = ["Table", "table"]
