@@ -5,9 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from sklearn.metrics import roc_auc_score
 
-from rnnbook.interpret import (auc, c_features, gate_saturation, pearson, position_in_line, rank_features,
+from rnnbook.interpret import (c_features, gate_saturation, pearson, position_in_line, rank_features,
                                rank_units, record_lstm)
 from rnnbook.models.charlm import CharLM
 
@@ -69,18 +68,6 @@ def test_pearson_matches_numpy_corrcoef():
     for u in range(4):
         assert r[u] == pytest.approx(np.corrcoef(acts[:, u], f)[0, 1], abs=1e-12)
     assert r[4] == 0.0  # a constant unit
-
-
-def test_auc_matches_sklearn_with_ties():
-    rng = np.random.default_rng(1)
-    labels = rng.random(300) < 0.2
-    acts = np.stack([labels + rng.normal(size=300), rng.integers(0, 3, 300).astype(float), -1.0 * labels,
-                     rng.normal(size=300)], axis=1)
-    got = auc(acts, labels)
-    for u in range(acts.shape[1]):
-        assert got[u] == pytest.approx(roc_auc_score(labels, acts[:, u]), abs=1e-12)
-    with pytest.raises(ValueError, match="both classes"):
-        auc(acts, np.zeros(300, bool))
 
 
 # --- recording, against the model's own forward pass -----------------------------------------------------------
@@ -212,16 +199,6 @@ def test_check_inside_comment(capsys):
         return c_features(text.replace('"', " "))["comment"]
 
     assert not check_inside_comment(naive) and "should be outside" in capsys.readouterr().out
-
-
-def test_column_ranks_match_scipy():
-    from scipy.stats import rankdata
-
-    from rnnbook.interpret import column_ranks
-
-    rng = np.random.default_rng(6)
-    a = np.stack([rng.normal(size=50), rng.integers(0, 4, 50).astype(float), np.zeros(50)], axis=1)
-    np.testing.assert_array_equal(column_ranks(a), rankdata(a, axis=0))
 
 
 def test_cells_html_widget_and_saturation_plot(lstm):

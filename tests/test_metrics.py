@@ -9,8 +9,9 @@ import sys
 
 import numpy as np
 import pytest
+from sklearn.metrics import roc_auc_score
 
-from rnnbook.metrics import Evaluation, accuracy, auc, bits, corpus_bleu, perplexity, sentence_bleu
+from rnnbook.metrics import Evaluation, accuracy, auc, bits, column_ranks, corpus_bleu, perplexity, sentence_bleu
 
 
 def test_nats_bits_perplexity_by_hand():
@@ -68,3 +69,23 @@ def test_ngram_loads_no_torch():
             "print(type(e).__module__, e.bits < 1, sorted(k for k in sys.modules if k.split('.')[0] == 'torch')[:3])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["rnnbook.metrics", "True", "[]"]
+
+
+def test_auc_matches_sklearn_with_ties():
+    rng = np.random.default_rng(1)
+    labels = rng.random(300) < 0.2
+    acts = np.stack([labels + rng.normal(size=300), rng.integers(0, 3, 300).astype(float), -1.0 * labels,
+                     rng.normal(size=300)], axis=1)
+    got = auc(acts, labels)
+    for u in range(acts.shape[1]):
+        assert got[u] == pytest.approx(roc_auc_score(labels, acts[:, u]), abs=1e-12)
+    with pytest.raises(ValueError, match="both classes"):
+        auc(acts, np.zeros(300, bool))
+
+
+def test_column_ranks_match_scipy():
+    from scipy.stats import rankdata
+
+    rng = np.random.default_rng(6)
+    a = np.stack([rng.normal(size=50), rng.integers(0, 4, 50).astype(float), np.zeros(50)], axis=1)
+    np.testing.assert_array_equal(column_ranks(a), rankdata(a, axis=0))

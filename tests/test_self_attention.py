@@ -19,15 +19,15 @@ from rnnbook.exercises.transformer import _offset_reference, check_offset_matrix
 from rnnbook.models.self_attention import (  # noqa: E402
     LookBack,
     attention_by_offset,
-    look_back_accuracy,
-    look_back_batch,
     score_statistics,
     self_attention,
     sinusoidal_positions,
     softmax_entropy,
     softmax_jacobian_norm,
-    train_look_back,
 )
+from rnnbook.data.sequences import look_back_tokens  # noqa: E402
+from rnnbook.metrics import look_back_accuracy  # noqa: E402
+from rnnbook.train.tasks import train_look_back  # noqa: E402
 from rnnbook.viz.transformer import plot_head_attention, plot_score_scaling  # noqa: E402
 
 
@@ -94,7 +94,7 @@ def test_look_back_two_heads_beat_one_and_shapes():
     one, _ = train_look_back(1, steps=400, seed=0)
     two, _ = train_look_back(2, steps=400, seed=0)
     assert sum(p.numel() for p in one.parameters()) == sum(p.numel() for p in two.parameters())
-    x = look_back_batch(torch.Generator().manual_seed(9), 256, 8, 8)
+    x = look_back_tokens(torch.Generator().manual_seed(9), 256, 8, 8)
     acc1, acc2 = np.mean(look_back_accuracy(one, x)), np.mean(look_back_accuracy(two, x))
     assert acc2 > 0.99 and acc1 < acc2 - 0.05
     two(x)

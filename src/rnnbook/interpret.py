@@ -27,6 +27,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from rnnbook.metrics import auc, column_ranks
 from rnnbook.models.charlm import CharLM
 
 KINDS = ("c", "h", "i", "f", "o", "g")  # what a recording keeps per layer
@@ -238,45 +239,6 @@ def pearson(acts: np.ndarray, feature: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         r = (a * f[:, None]).sum(0) / denom
     return np.where(denom > 0, r, 0.0)
-
-
-def column_ranks(acts: np.ndarray) -> np.ndarray:
-    """Ranks 1..T within every column of ``acts`` (T, U), tied values given their average rank (what
-    ``scipy.stats.rankdata(acts, axis=0)`` gives), with one argsort per column."""
-    a = np.ascontiguousarray(np.asarray(acts, dtype=np.float64).T)  # (U, T): one contiguous row per unit
-    U, T = a.shape
-    order = np.argsort(a, axis=1)
-    v = np.take_along_axis(a, order, axis=1)
-    idx = np.broadcast_to(np.arange(T), (U, T))
-    changes = np.diff(v, axis=1) != 0
-    starts = np.concatenate([np.ones((U, 1), bool), changes], axis=1)  # first position of each run of ties
-    ends = np.concatenate([changes, np.ones((U, 1), bool)], axis=1)  # last position of each run
-    first = np.maximum.accumulate(np.where(starts, idx, 0), axis=1)
-    last = np.minimum.accumulate(np.where(ends, idx, T)[:, ::-1], axis=1)[:, ::-1]
-    ranks = np.empty_like(a)
-    np.put_along_axis(ranks, order, (first + last) / 2 + 1, axis=1)
-    return ranks.T
-
-
-def auc(acts: np.ndarray, labels: np.ndarray, ranks: np.ndarray | None = None) -> np.ndarray:
-    """Area under the ROC curve of every column of ``acts`` (T, U) as a score for the binary ``labels`` (T,): (U,).
-
-    The Mann-Whitney form, P(score of a positive > score of a negative) + P(tie) / 2, from ranks with ties
-    averaged: the same number as ``sklearn.metrics.roc_auc_score(labels, acts[:, u])``, for all columns at once.
-    ``ranks`` (T, U), the column-wise ranks of ``acts``, may be passed in to rank once for several features.
-    """
-    acts = np.asarray(acts, dtype=np.float64)
-    labels = np.asarray(labels).astype(bool)
-    if acts.ndim != 2 or labels.shape != (acts.shape[0],):
-        raise ValueError(f"expected acts (T, U) and labels (T,), got {acts.shape} and {labels.shape}")
-    n1 = int(labels.sum())
-    n0 = len(labels) - n1
-    if n1 == 0 or n0 == 0:
-        raise ValueError(f"AUC needs both classes; the labels hold {n1} positives and {n0} negatives: "
-                         "record a longer text that contains the feature")
-    if ranks is None:
-        ranks = column_ranks(acts)
-    return (ranks[labels].sum(0) - n1 * (n1 + 1) / 2) / (n1 * n0)
 
 
 @dataclass(frozen=True)

@@ -140,11 +140,32 @@ def accuracy_by_length(model, pairs: Pairs, device="cpu") -> dict[int, float]:
 
 # --- AUC (scikit-learn) -------------------------------------------------------------------------------------------
 
-def auc(scores, labels):
-    """Area under the ROC curve of ``scores`` (T,) for the binary ``labels`` (T,), ties counted half
-    (``sklearn.metrics.roc_auc_score``): the probability that a random positive scores above a random negative.
+def column_ranks(acts: np.ndarray) -> np.ndarray:
+    """Ranks 1..T within every column of ``acts`` (T, U), tied values given their average rank (what
+    ``scipy.stats.rankdata(acts, axis=0)`` gives), with one argsort per column."""
+    a = np.ascontiguousarray(np.asarray(acts, dtype=np.float64).T)  # (U, T): one contiguous row per unit
+    U, T = a.shape
+    order = np.argsort(a, axis=1)
+    v = np.take_along_axis(a, order, axis=1)
+    idx = np.broadcast_to(np.arange(T), (U, T))
+    changes = np.diff(v, axis=1) != 0
+    starts = np.concatenate([np.ones((U, 1), bool), changes], axis=1)  # first position of each run of ties
+    ends = np.concatenate([changes, np.ones((U, 1), bool)], axis=1)  # last position of each run
+    first = np.maximum.accumulate(np.where(starts, idx, 0), axis=1)
+    last = np.minimum.accumulate(np.where(ends, idx, T)[:, ::-1], axis=1)[:, ::-1]
+    ranks = np.empty_like(a)
+    np.put_along_axis(ranks, order, (first + last) / 2 + 1, axis=1)
+    return ranks.T
 
-    ``scores`` (T, U) scores U columns (e.g. every unit of a layer) against the same labels and returns (U,).
+
+def auc(scores, labels, ranks: np.ndarray | None = None):
+    """Area under the ROC curve of ``scores`` (T,) for the binary ``labels`` (T,), ties counted half: the
+    probability that a random positive scores above a random negative (``sklearn.metrics.roc_auc_score``).
+
+    ``scores`` (T, U) scores U columns (every unit of a layer) against the same labels and returns (U,), all at
+    once: the Mann-Whitney form (rank sum of the positives - n1 (n1 + 1) / 2) / (n1 n0) from ``column_ranks``, the
+    same number as ``roc_auc_score`` column by column but one sort per column instead of a call per column.
+    ``ranks`` (T, U), the column ranks of ``scores``, may be passed in to rank once for several features.
     """
     from sklearn.metrics import roc_auc_score
 
@@ -153,8 +174,24 @@ def auc(scores, labels):
         raise ValueError(f"auc: expected scores (T,) or (T, U) and labels (T,), got {scores.shape} and "
                          f"{labels.shape}")
     n1 = int(labels.sum())
-    if n1 == 0 or n1 == len(labels):
-        raise ValueError(f"auc needs both classes; the labels hold {n1} positives and {len(labels) - n1} negatives")
+    n0 = len(labels) - n1
+    if n1 == 0 or n0 == 0:
+        raise ValueError(f"auc needs both classes; the labels hold {n1} positives and {n0} negatives: "
+                         "use a longer text that contains the feature")
     if scores.ndim == 1:
         return float(roc_auc_score(labels, scores))
-    return np.array([roc_auc_score(labels, column) for column in scores.T])
+    if ranks is None:
+        ranks = column_ranks(scores)
+    return (ranks[labels].sum(0) - n1 * (n1 + 1) / 2) / (n1 * n0)
+
+
+def look_back_accuracy(model, x) -> tuple[float, float]:
+    """Accuracy of ``LookBack``'s two read-outs (x_{t-1}, x_{t-2}) over the positions t >= 2 of the tokens ``x``
+    (N, T)."""
+    import torch
+
+    with torch.no_grad():
+        l1, l2 = model(x)
+    a1 = (l1[:, 2:].argmax(-1) == x[:, 1:-1]).float().mean()
+    a2 = (l2[:, 2:].argmax(-1) == x[:, :-2]).float().mean()
+    return float(a1), float(a2)

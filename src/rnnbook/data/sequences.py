@@ -146,3 +146,13 @@ def next_rises(rng: np.random.Generator, n: int, T: int = 12, vocab: int = 4) ->
     y = np.full_like(x, IGNORE)
     y[:, :-1] = (x[:, 1:] > x[:, :-1]).astype(x.dtype)
     return x, y
+
+
+def look_back_tokens(gen, n: int, vocab: int, T: int):
+    """The look-back task of several attention heads: tokens x (n, T) drawn uniformly from 0..vocab-1 with the
+    ``torch.Generator`` ``gen``; the targets at a position t >= 2 are the two previous tokens x[:, t-1] and
+    x[:, t-2] (``rnnbook.models.self_attention.LookBack`` reads both out). A torch tensor, long."""
+    import torch
+
+    _check(n, vocab=vocab, T=T)
+    return torch.randint(vocab, (n, T), generator=gen)

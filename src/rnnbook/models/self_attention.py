@@ -14,7 +14,9 @@ Self-attention (one head, no mask) over a set of T vectors X (T, d):
    ``score_statistics`` measures both, with and without the scale.
 3. Heads: ``LookBack`` is one attention layer with a linear read-out trained to output the two previous tokens
    x_{t-1} and x_{t-2} at every position t; with one head, one softmax must serve both, with two heads each
-   can look at one position (the same parameter count: heads split d_model, they do not add weights).
+   can look at one position (the same parameter count: heads split d_model, they do not add weights). Its
+   tokens are ``rnnbook.data.sequences.look_back_tokens``, its trainer ``rnnbook.train.tasks.train_look_back``,
+   its score ``rnnbook.metrics.look_back_accuracy``.
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ import math
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from rnnbook.models.transformer import SelfAttention
@@ -112,41 +113,6 @@ class LookBack(nn.Module):
             raise ValueError(f"LookBack: expected tokens of shape (N, {self.T}), got {tuple(x.shape)}")
         z = self.attn(self.embed(x) + self.pos(torch.arange(self.T, device=x.device)))
         return self.read[0](z), self.read[1](z)
-
-
-def look_back_batch(gen: torch.Generator, n: int, vocab: int, T: int) -> torch.Tensor:
-    """(n, T) tokens drawn uniformly from ``vocab``."""
-    return torch.randint(vocab, (n, T), generator=gen)
-
-
-def look_back_accuracy(model: LookBack, x: torch.Tensor) -> tuple[float, float]:
-    """Accuracy of the two read-outs (x_{t-1}, x_{t-2}) over the positions t >= 2 of the tokens ``x`` (N, T)."""
-    with torch.no_grad():
-        l1, l2 = model(x)
-    a1 = (l1[:, 2:].argmax(-1) == x[:, 1:-1]).float().mean()
-    a2 = (l2[:, 2:].argmax(-1) == x[:, :-2]).float().mean()
-    return float(a1), float(a2)
-
-
-def train_look_back(heads: int, vocab: int = 8, d_model: int = 32, T: int = 8, steps: int = 400, batch: int = 128,
-                    lr: float = 1e-2, seed: int = 0) -> tuple[LookBack, list[float]]:
-    """Train ``LookBack`` (cross-entropy of both read-outs at t >= 2, Adam) on fresh random tokens every step.
-    Returns (model, losses per step)."""
-    torch.manual_seed(seed)
-    model = LookBack(vocab, d_model, heads, T)
-    gen = torch.Generator().manual_seed(seed)
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    losses = []
-    for _ in range(steps):
-        x = look_back_batch(gen, batch, vocab, T)
-        l1, l2 = model(x)
-        loss = (F.cross_entropy(l1[:, 2:].reshape(-1, vocab), x[:, 1:-1].reshape(-1))
-                + F.cross_entropy(l2[:, 2:].reshape(-1, vocab), x[:, :-2].reshape(-1)))
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        losses.append(loss.item())
-    return model, losses
 
 
 def attention_by_offset(weights: torch.Tensor, max_offset: int = 3) -> np.ndarray:

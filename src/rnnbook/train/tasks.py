@@ -15,11 +15,13 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from rnnbook.data.scenes import Scenes
+from rnnbook.data.sequences import look_back_tokens
 from rnnbook.data.translation import Pairs
 from rnnbook.grounding import cell_labels
 from rnnbook.models.attention import GridEncoder
 from rnnbook.models.captioner import Captioner
 from rnnbook.models.glimpse import GlimpseClassifier
+from rnnbook.models.self_attention import LookBack
 from rnnbook.models.seq2seq import Seq2Seq, seq2seq_loss
 from rnnbook.train import DivergenceWatch, History, fit
 
@@ -122,3 +124,22 @@ def train_seq2seq(model: Seq2Seq, batch: Callable[[int], Pairs], steps: int, lr:
     model.to(device)
     return fit(model, lambda step: seq2seq_loss(model, batch(step), device), steps, lr=lr, clip_norm=1.0,
                progress=progress, desc=desc, watch=DivergenceWatch())
+
+
+def train_look_back(heads: int, vocab: int = 8, d_model: int = 32, T: int = 8, steps: int = 400, batch: int = 128,
+                    lr: float = 1e-2, seed: int = 0, progress: bool = False) -> tuple[LookBack, list[float]]:
+    """Train ``LookBack`` with ``heads`` heads: cross-entropy of both read-outs at t >= 2, on fresh tokens
+    (``look_back_tokens``) every step; Adam, no clipping (a two-layer model on a well-posed task).
+    Returns (model, loss per step)."""
+    torch.manual_seed(seed)
+    model = LookBack(vocab, d_model, heads, T)
+    gen = torch.Generator().manual_seed(seed)
+
+    def step_loss(step: int) -> Tensor:
+        x = look_back_tokens(gen, batch, vocab, T)
+        l1, l2 = model(x)
+        return (F.cross_entropy(l1[:, 2:].reshape(-1, vocab), x[:, 1:-1].reshape(-1))
+                + F.cross_entropy(l2[:, 2:].reshape(-1, vocab), x[:, :-2].reshape(-1)))
+
+    history = fit(model, step_loss, steps, lr=lr, clip_norm=None, progress=progress, desc=f"{heads} head(s)")
+    return model, history.loss
