@@ -77,3 +77,46 @@ def check_multilayer_rnn(fn: Callable) -> bool:
         print(f"{name}: correct.")
         return True
     return False
+
+
+def _torch_count(vocab: int, n_classes: int, hidden: int) -> int:
+    from rnnbook.models import ManyToMany, count_parameters
+
+    return int(count_parameters(ManyToMany(vocab=vocab, n_classes=n_classes, hidden=hidden)))
+
+
+def check_param_count(fn: Callable) -> bool:
+    """Check ``fn(vocab, n_classes, hidden) -> int``: the parameters of ``ManyToMany``, counted by hand.
+
+    Embedding V x H, then torch's RNN: W_ih (H, H), W_hh (H, H) and two biases b_ih, b_hh (H each), then the
+    read-out W_hy (C, H) and b_y (C): V H + 2 H^2 + 2 H + C H + C, whatever the sequence length.
+    """
+    name = "check_param_count"
+    for vocab, n_classes, hidden in [(4, 5, 32), (10, 3, 7), (2, 2, 1), (65, 65, 100)]:
+        ok, got = _call(name, fn, vocab, n_classes, hidden)
+        if not ok:
+            return False
+        want = _torch_count(vocab, n_classes, hidden)
+        if isinstance(got, bool) or not isinstance(got, (int, np.integer)):
+            print(f"{name}: return an int, got {type(got).__name__} {got!r}.")
+            return False
+        if int(got) == want:
+            continue
+        V, C, H = vocab, n_classes, hidden
+        print(f"{name}: for vocab={V}, n_classes={C}, hidden={H} you counted {int(got):,}, the model has {want:,}.")
+        hints = {want - H: "torch's RNN has two bias vectors, b_ih and b_hh, of H each: you counted one",
+                 want - 2 * H: "you left out the RNN's biases (b_ih and b_hh, H each)",
+                 want - C: "you left out the read-out's bias b_y (C numbers)",
+                 want - V * H + V: "the embedding is a table of V rows of H numbers (V x H), not V numbers",
+                 want - V * H: "you left out the embedding (V x H): it plays the role of W_xh for one-hot inputs",
+                 want - H * H: "there are two H x H matrices in the RNN: W_ih (input to hidden, the input is the "
+                               "H-dimensional embedding) and W_hh",
+                 want - C * H - C: "you left out the read-out layer W_hy, b_y (C x H + C)"}
+        if int(got) in hints:
+            print(f"  hint: {hints[int(got)]}.")
+        elif int(got) > want and int(got) % want == 0:
+            print("  hint: a multiple of the right count: the weights are shared across time steps, so the count "
+                  "does not depend on the sequence length.")
+        return False
+    print(f"{name}: correct.")
+    return True
