@@ -121,3 +121,30 @@ def test_in_indent():
 def test_in_indent_names_the_mistake(answer, hint, capsys):
     assert not check_in_indent(answer)
     assert hint in capsys.readouterr().out
+
+
+def _m2o(x, h0, Wx, Wh, b, dh_last, where="last"):
+    from rnnbook.numpy_nn import rnn_backward, rnn_forward
+
+    h, cache = rnn_forward(x, h0, Wx, Wh, b)
+    dh = np.zeros_like(h)
+    if where == "every":
+        dh[:] = dh_last[:, None]
+    else:
+        dh[:, -1] = dh_last
+    norms = np.linalg.norm(rnn_backward(dh, cache)[0], axis=(0, 2))
+    return norms[::-1] if where == "reversed" else norms
+
+
+def test_many_to_one_grad():
+    from rnnbook.exercises.recurrence import check_many_to_one_grad
+
+    assert check_many_to_one_grad(_m2o)
+
+
+@pytest.mark.parametrize("where, hint", [("every", "many-to-many"), ("reversed", "reverse order")])
+def test_many_to_one_grad_names_the_mistake(where, hint, capsys):
+    from rnnbook.exercises.recurrence import check_many_to_one_grad
+
+    assert not check_many_to_one_grad(lambda *a: _m2o(*a, where=where))
+    assert hint in capsys.readouterr().out

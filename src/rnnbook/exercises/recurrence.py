@@ -120,3 +120,41 @@ def check_param_count(fn: Callable) -> bool:
         return False
     print(f"{name}: correct.")
     return True
+
+
+def _many_to_one_norms(x, h0, Wx, Wh, b, dh_last):
+    from rnnbook.numpy_nn import rnn_backward, rnn_forward
+
+    h, cache = rnn_forward(x, h0, Wx, Wh, b)
+    dh = np.zeros_like(h)
+    dh[:, -1] = dh_last
+    return np.linalg.norm(rnn_backward(dh, cache)[0], axis=(0, 2)), h, cache
+
+
+def check_many_to_one_grad(fn: Callable) -> bool:
+    """Check ``fn(x (N, T, D), h0, Wx, Wh, b, dh_last (N, H)) -> (T,)``: the norm of dL/dx_t for every step t when
+    the loss sees only the last state h_T, with dL/dh_T = dh_last (a many-to-one graph)."""
+    name = "check_many_to_one_grad"
+    from rnnbook.numpy_nn import rnn_backward
+
+    rng = np.random.default_rng(4)
+    N, T, D, H = 2, 6, 3, 4
+    x, h0 = rng.standard_normal((N, T, D)), rng.standard_normal((N, H))
+    Wx, Wh, b = rng.standard_normal((D, H)), rng.standard_normal((H, H)) * 0.6, rng.standard_normal(H)
+    dh_last = rng.standard_normal((N, H))
+    ok, got = _call(name, fn, x, h0, Wx, Wh, b, dh_last)
+    if not ok:
+        return False
+    want, h, cache = _many_to_one_norms(x, h0, Wx, Wh, b, dh_last)
+    every = np.linalg.norm(rnn_backward(np.broadcast_to(dh_last[:, None], h.shape).copy(), cache)[0], axis=(0, 2))
+    first = np.zeros_like(h)
+    first[:, 0] = dh_last
+    hints = {"the norms for a many-to-many graph: dh_last was given to every step, only the last state should "
+             "get it": every,
+             "the norms in reverse order: entry t is for the input x_t, t = 0 first": want[::-1],
+             "the norms with dh_last put on the first state h_1, not the last": np.linalg.norm(
+                 rnn_backward(first, cache)[0], axis=(0, 2))}
+    if _compare(name, "the norms of dL/dx_t", got, want, hints):
+        print(f"{name}: correct.")
+        return True
+    return False
