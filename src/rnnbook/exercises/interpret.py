@@ -83,3 +83,48 @@ def check_inside_comment(fn: Callable) -> bool:
             return False
     print(f"{name}: correct.")
     return True
+
+
+_INDENTS = ["\tint x;\n    y = 1;\nz\n", "  \n\t\tif (a)  b;\n", "no indent  here\n", "\n \t mixed\n\n"]
+
+
+def _in_indent(text: str) -> np.ndarray:
+    out, start = np.zeros(len(text), dtype=bool), True
+    for t, ch in enumerate(text):
+        if ch == "\n":
+            start = True
+        elif start and ch in " \t":
+            out[t] = True
+        else:
+            start = False
+    return out
+
+
+def check_in_indent(fn: Callable) -> bool:
+    """Check ``fn(text) -> bool array (len(text),)``: True on the spaces and tabs that open a line (its
+    indentation), False on everything else: the newline itself, and spaces after the first other character."""
+    name = "check_in_indent"
+    for text in _INDENTS:
+        ok, got = _call(name, fn, text)
+        if not ok:
+            return False
+        want = _in_indent(text)
+        got = as_mask(name, got, want.shape, f"the mask for {text!r} (one value per character)")
+        if got is None:
+            return False
+        if np.array_equal(got, want):
+            continue
+        t = int(np.flatnonzero(got != want)[0])
+        print(f"{name}: for {text!r}, character {t} ({text[t]!r}) should be "
+              f"{'inside' if want[t] else 'outside'} the indentation.\n  expected: "
+              + "".join("^" if w else "." for w in want) + "\n  got:      " + "".join("^" if g else "." for g in got))
+        blank = np.array([ch in " \t" for ch in text])
+        if np.array_equal(got, blank):
+            print("  hint: you marked every space and tab; only those before the first other character of a line count.")
+        elif np.array_equal(got, want | np.array([ch == "\n" for ch in text])):
+            print("  hint: the newline ends its line; it is not indentation.")
+        elif np.array_equal(got, want & np.array([ch == " " for ch in text])):
+            print("  hint: a tab indents too (the C corpus indents with tabs).")
+        return False
+    print(f"{name}: correct.")
+    return True

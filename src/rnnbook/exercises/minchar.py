@@ -92,3 +92,59 @@ def check_batched_forward_loss(fn: Callable) -> bool:
 
 
 __all__ = ["check_batched_forward_loss", "check_softmax_temperature"]
+
+
+def _word_probability(params: Params, ids: list[int], temperature: float) -> float:
+    from rnnbook.minchar import forward
+
+    h0 = np.zeros((params.Whh.shape[0], 1))
+    _, ys, _ = forward(ids[:-1], h0, params)
+    return float(np.prod([_softmax(y / temperature)[j] for y, j in zip(ys, ids[1:])]))
+
+
+def check_word_probability(fn: Callable) -> bool:
+    """Check ``fn(params, ids, temperature) -> float``: the probability that sampling at ``temperature``, started
+    from the zero state with the character ``ids[0]``, writes exactly ``ids[1:]`` next.
+
+    By the chain rule it is prod_t softmax(y_t / T)[ids[t+1]], with y_t computed from the true prefix ids[:t+1]
+    (that prefix is what the sampler fed back whenever the string is the one drawn).
+    """
+    name = "check_word_probability"
+    from rnnbook.minchar import forward, init_params
+
+    state = np.random.get_state()
+    np.random.seed(5)
+    params = init_params(vocab_size=4, hidden_size=3)
+    params = Params(*(a * 60 for a in params.as_list()))  # a model with opinions, far from uniform
+    np.random.set_state(state)
+    ids = [0, 1, 2, 2, 3]
+    ys = forward(ids[:-1], np.zeros((3, 1)), params)[1]
+    for T in (1.0, 0.5, 2.0):
+        ok, got = _call(name, fn, params, list(ids), T)
+        if not ok:
+            return False
+        got = as_number(name, got, "one number (a probability)")
+        if got is None:
+            return False
+        want = _word_probability(params, ids, T)
+        if abs(got - want) <= 1e-9 + 1e-6 * want:
+            continue
+        print(f"{name}: at temperature {T} you got {got:.6g}, expected {want:.6g}.")
+        steps = [_softmax(y / T)[j] for y, j in zip(ys, ids[1:])]
+        hints = {
+            "the probability at temperature 1 (the temperature was ignored)": _word_probability(params, ids, 1.0),
+            "softmax(y * T): divide the scores by the temperature": float(np.prod(
+                [_softmax(y * T)[j] for y, j in zip(ys, ids[1:])])),
+            "the sum of the step probabilities; the probability of a string is their product (chain rule)":
+                float(np.sum(steps)),
+            "the probability of the last character only; multiply every step's": float(steps[-1]),
+            "the log-probability; return the probability itself": float(np.sum(np.log(steps))),
+            "the product over all but the last step: the last target counts too": float(np.prod(steps[:-1])),
+        }
+        for hint, value in hints.items():
+            if abs(got - value) <= 1e-9 + 1e-6 * abs(value):
+                print(f"  hint: that is {hint}.")
+                break
+        return False
+    print(f"{name}: correct.")
+    return True
