@@ -85,19 +85,3 @@ def test_history_final_is_the_tail_mean():
     assert h.final == 1.0
     with pytest.raises(ValueError):
         fit(torch.nn.Linear(1, 1), lambda s: torch.zeros(()), steps=0)
-
-
-def test_tasks_are_what_they_say():
-    rng = np.random.default_rng(0)
-    x, y = sequences.majority(rng, 50, T=7)
-    np.testing.assert_array_equal(y, (x.sum(1) >= 4).astype(int))
-    x, y = sequences.delayed_echo(rng, 5, T=6, delay=2, vocab=3)
-    np.testing.assert_array_equal(y[:, 2:], x[:, :4])
-    assert np.all(y[:, :2] == 3)
-    k, y = sequences.counting(rng, 5, T=4, vocab=10)
-    np.testing.assert_array_equal(np.diff(y, axis=1) % 10, 1)
-    np.testing.assert_array_equal(y[:, 0], k)
-    x, y = sequences.reversal(rng, 5, T=4)
-    np.testing.assert_array_equal(y[:, 0], x[:, -1])
-    with pytest.raises(ValueError):
-        sequences.majority(rng, 0)
