@@ -9,12 +9,15 @@ Each lecture concept lives in a module of its own name:
 - ``rnnbook.ngram``     the n-gram baseline a char-LM must beat
 - ``rnnbook.cells``     RNN, LSTM, GRU and MUT1-3 cells written from the lecture's equations; ``StackedRNN``
 - ``rnnbook.gradflow``  Jacobian products, singular values, gradient norms through time
-- ``rnnbook.models``    small PyTorch models: the lecture's computational graphs, ``CharLM``, highway stacks
+- ``rnnbook.models``    small PyTorch models (``nn.Module`` only): the lecture's computational graphs, ``CharLM``,
+                        highway stacks, captioner, soft and hard attention, VQA, glimpses, seq2seq, bidirectional
+                        tagger, Transformer
 - ``rnnbook.interpret`` recording an LSTM's cells and gates, features defined by code, cell search
 - ``rnnbook.metrics``   what the book measures: nats, bits, perplexity, BLEU (sacrebleu), accuracy, AUC (scikit-learn)
 - ``rnnbook.grounding`` how much of the attention falls on the object a word names
 - ``rnnbook.train``     the training loop (schedules, clipping, divergence check, checkpoints); ``train.tasks``
-                        the trainers of the captioner, the encoder, the glimpse model and seq2seq
+                        the trainers of the captioner, the encoder, the glimpse model, seq2seq and the look-back heads
+- ``rnnbook.reinforce`` the score-function (REINFORCE) surrogate loss and its moving-average baseline
 - ``rnnbook.claims``    ``report_claims``: a chapter's claims as a table, asserted, and glued for the summary page
 - ``rnnbook.recipes``   every chapter's two sizes (``ci``, ``full``): ``R = rnnbook.recipes.recipe("04", SCALE)``
 - ``rnnbook.viz``       figures, graph diagrams and widgets (each widget with a static twin)
