@@ -112,7 +112,15 @@ SCROLLING = r"""() => {
       .filter(([t, over]) => over > 1)
       .map(([t, over]) => 'table ' + Math.round(over) + ' px too wide: '
            + (t.querySelector('tr') || t).textContent.replace(/\s+/g, ' ').trim().slice(0, 60));
-  return {n: blocks.length, scrolling: scrolling.concat(tables), hidden};
+  // Display math wider than the column: MathJax's block is cut off at the right (or scrolls).
+  const maths = [...(document.querySelector('main') || document.body).querySelectorAll('mjx-container[display="true"]')]
+      .filter(m => m.checkVisibility())
+      .map(m => [m, Math.max(m.getBoundingClientRect().right - right, m.scrollWidth - m.clientWidth,
+                             (m.firstElementChild || m).getBoundingClientRect().right - right)])
+      .filter(([m, over]) => over > 1)
+      .map(([m, over]) => 'display math ' + Math.round(over) + ' px too wide: '
+           + ((m.parentElement && m.parentElement.textContent) || '').replace(/\s+/g, ' ').trim().slice(0, 60));
+  return {n: blocks.length, scrolling: scrolling.concat(tables, maths), hidden};
 }"""
 
 # Text in outputs against its background in the dark theme: WCAG contrast ratio, at least 3:1.

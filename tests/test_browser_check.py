@@ -36,7 +36,9 @@ def test_each_defect_is_found_and_a_clean_page_passes(tmp_path):
     bad = _page(tmp_path / "bad", code="x = " + "1 + " * 80 + "1",
                 output="<p>| a | b |\n|---|---|\n| 1 | 2 |</p><p>**bold** and $x^2$</p>"
                        "<span style='color:#222'>dark text on the dark theme</span>"
-                       "<div style='width:300px'><table><tr><td>" + "a_wide_cell" * 40 + "</td></tr></table></div>",
+                       "<div style='width:300px'><table><tr><td>" + "a_wide_cell" * 40 + "</td></tr></table></div>"
+                       "<mjx-container display='true' style='display:block;overflow:hidden'>"
+                       "<mjx-math style='display:inline-block;width:3000px'>x</mjx-math></mjx-container>",
                 stream="np.float64(0.903)\nUserWarning: something\nloss: 100%|####| 500/500 [00:31<00:00]",
                 alt="")
     _, _, failures, totals, _ = browser_check.run(bad)
@@ -45,6 +47,7 @@ def test_each_defect_is_found_and_a_clean_page_passes(tmp_path):
         assert totals[check] >= 1, (check, failures)
     assert totals["raw Markdown"] >= 3  # the pipe table, the ** and the $...$
     assert any("scrolls sideways" in p and "table" in p for p in failures["book/01_x.html"]["scrolling code"])
+    assert any("display math" in p for p in failures["book/01_x.html"]["scrolling code"])
     good = _page(tmp_path / "good", code="x = 1 + 1", output="<table class='rnnbook-table'><tr><td>1</td></tr></table>",
                  stream="loss 1.23 after 500 steps", alt='alt="a loss curve falling"')
     _, _, failures, totals, _ = browser_check.run(good)
