@@ -4,14 +4,14 @@
     python tools/format_chapters.py --check book/*.ipynb                (only report, change nothing)
 
 1. ``ruff format --line-length 88`` on every code cell except the shared setup cell (it must equal
-   tests/setup_cell.py). Ruff does not split comments or strings; this script then wraps long comments (a
+   tests/book/setup_cell.py). Ruff does not split comments or strings; this script then wraps long comments (a
    trailing comment moves above its line) and splits long string literals into adjacent literals, keeping a change
    only when the cell's syntax tree is unchanged. The lines still too long are listed for editing by hand.
 2. Every solution cell (a code cell tagged ``hide-cell`` that checks an exercise) is hidden in all three front-ends:
    the HTML book (the tag), JupyterLab/Notebook (``"jupyter": {"source_hidden": true}``) and Colab (a form: the
    first line ``# @title Solution`` and ``"cellView": "form"``).
 
-tests/test_notebooks.py holds both (line length and hidden solutions). Needs ruff (``pip install ruff``); ruff is
+tests/book/test_notebooks.py holds both (line length and hidden solutions). Needs ruff (``pip install ruff``); ruff is
 not a dependency of the book.
 """
 
@@ -31,7 +31,7 @@ import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
 LINE_LENGTH = 88
-SETUP_CELL = (ROOT / "tests" / "setup_cell.py").read_text().rstrip("\n")
+SETUP_CELL = (ROOT / "tests" / "book" / "setup_cell.py").read_text().rstrip("\n")
 TITLE = "# @title Solution"
 
 

@@ -1,6 +1,6 @@
 """Mutation testing: do a module's unit tests fail when the module's code is wrong?
 
-    python tools/mutants.py src/rnnbook/tbptt.py tests/test_tbptt.py tests/test_bad_input.py [--sample 60 --seed 0]
+    python tools/mutants.py src/rnnbook/tbptt.py tests/rnnbook/test_tbptt.py tests/rnnbook/train/test_init.py [--sample 60 --seed 0]
         [--timeout 60] [--json out.json] [--replay out.json]
 
 Every mutant changes one thing in the module's code: an arithmetic operator (+ -, * /, // /, % *, ** *), a comparison

@@ -2,7 +2,7 @@
 
 ``ci`` (the default of ``$RNNBOOK_SCALE``) is the tested size: each chapter runs in about two minutes on two CPU
 cores. ``full`` is for a reader with a GPU (Colab): bigger models, more updates, longer sequences. Both live here so
-that ``tests/test_recipes.py`` can build every full-size model and take a few steps with it on CPU, and
+that ``tests/rnnbook/test_recipes.py`` can build every full-size model and take a few steps with it on CPU, and
 ``tools/full_scale.py`` (``make full``) can execute the chapters at the full scale.
 
 Each chapter's recipe is a ``TypedDict``: its docstring says what the full scale is for, its fields are the sizes.
