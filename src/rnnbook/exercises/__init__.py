@@ -3,9 +3,9 @@ wrong and where, and returns a bool; a template that still raises NotImplemented
 """
 
 from rnnbook.exercises import (
-    attention, beyond, captioning, charlm, clipping, gradflow, interpret, lstm, minchar, recurrence, tbptt,
+    attention, beyond, captioning, charlm, clipping, gradflow, interpret, lstm, minchar, recurrence, tbptt, transformer,
 )
-from rnnbook.exercises.recurrence import check_multilayer_rnn, check_rnn_step_backward, check_rnn_step_forward
+from rnnbook.exercises.recurrence import check_multilayer_rnn, check_rnn_step_backward
 
-__all__ = ["attention", "beyond", "captioning", "charlm", "clipping", "interpret", "check_multilayer_rnn", "check_rnn_step_backward", "check_rnn_step_forward", "gradflow", "lstm",
-           "minchar", "recurrence", "tbptt"]
+__all__ = ["attention", "beyond", "captioning", "charlm", "check_multilayer_rnn", "check_rnn_step_backward", "clipping",
+           "gradflow", "interpret", "lstm", "minchar", "recurrence", "tbptt", "transformer"]

@@ -33,33 +33,6 @@ def _attention_inputs(seed: int = 0, N: int = 3, L: int = 6, D: int = 4, H: int 
             rng.standard_normal((H, A)), rng.standard_normal(A), rng.standard_normal(A))
 
 
-def check_soft_attention(fn: Callable) -> bool:
-    """Check ``fn(a (N,L,D), h (N,H), W_a (D,A), W_h (H,A), b (A,), w (A,)) -> (z (N,D), alpha (N,L))``."""
-    name = "check_soft_attention"
-    a, h, W_a, W_h, b, w = _attention_inputs()
-    ok, out = _call(name, fn, a, h, W_a, W_h, b, w)
-    if not ok:
-        return False
-    if not _returns_tuple(name, out, 2, "the pair (z, alpha)"):
-        return False
-    z, alpha = out
-    z_want, alpha_want = reference_soft_attention(a, h, W_a, W_h, b, w)
-    e = np.tanh(a @ W_a + (h @ W_h + b)[:, None, :]) @ w
-    hints = {
-        "the raw scores e (softmax missing)": e,
-        "a softmax over the batch instead of the locations": _softmax(e, axis=0),
-        "the scores without tanh": _softmax((a @ W_a + (h @ W_h + b)[:, None, :]) @ w, axis=1),
-        "the scores without the bias b": _softmax(np.tanh(a @ W_a + (h @ W_h)[:, None, :]) @ w, axis=1),
-    }
-    if not _compare(name, "alpha", alpha, alpha_want, hints):
-        return False
-    uniform = a.mean(axis=1)
-    if not _compare(name, "z", z, z_want, {"the plain mean of a (attention ignored)": uniform}):
-        return False
-    print(f"{name}: correct.")
-    return True
-
-
 def reference_doubly_stochastic(alphas: np.ndarray) -> float:
     """sum_i (1 - sum_t alpha_ti)^2, averaged over the batch; alphas (N, T, L)."""
     return float(((1.0 - alphas.sum(axis=1)) ** 2).sum(axis=1).mean())

@@ -15,43 +15,6 @@ from rnnbook.exercises.common import compare as _compare
 from rnnbook.gradflow import jacobian_products, recurrent_matrix, rnn_states
 
 
-def check_jacobian_product(fn: Callable) -> bool:
-    """Check ``fn(Whh, h) -> dh_T/dh_0`` (H, H) for a tanh RNN with states h (T + 1, H).
-
-    The answer is J_T J_{T-1} ... J_1 with J_t = diag(1 - h_t^2) W_hh.
-    """
-    name = "check_jacobian_product"
-    rng = np.random.default_rng(7)
-    H, D, T = 5, 3, 6
-    Whh = recurrent_matrix(H, 1.2, "gaussian", seed=7)
-    h = rnn_states(Whh, rng.standard_normal((H, D)), rng.standard_normal((T, D)), rng.standard_normal(H) * 0.5)
-    ok, got = _call(name, fn, Whh.copy(), h.copy())
-    if not ok:
-        return False
-    want = jacobian_products(Whh, h, "tanh")[-1]
-    D_ = 1 - h[1:] ** 2
-    reversed_order = np.eye(H)
-    for t in range(T):
-        reversed_order = reversed_order @ (D_[t][:, None] * Whh)
-    hints = {
-        "W_hh^T (the product without the tanh' factors)": np.linalg.matrix_power(Whh, T),
-        "the product in the wrong order, J_1 J_2 ... J_T": reversed_order,
-        "the transpose of the answer": want.T,
-        "the product with diag(1 - h_{t-1}^2), the previous state's derivative": _shifted(Whh, h),
-    }
-    if _compare(name, "dh_T/dh_0", got, want, hints):
-        print(f"{name}: correct.")
-        return True
-    return False
-
-
-def _shifted(Whh: np.ndarray, h: np.ndarray) -> np.ndarray:
-    P = np.eye(Whh.shape[0])
-    for t in range(1, h.shape[0]):
-        P = ((1 - h[t - 1] ** 2)[:, None] * Whh) @ P
-    return P
-
-
 def check_set_forget_bias(fn: Callable) -> bool:
     """Check ``fn(lstm, value)``: afterwards every layer's forget gate has total bias ``value``, nothing else changed.
 

@@ -8,29 +8,9 @@ import numpy as np
 
 from rnnbook.exercises.common import as_mask, as_number
 from rnnbook.exercises.common import call as _call
-from rnnbook.exercises.common import compare as _compare
-from rnnbook.interpret import c_features, position_in_line
+from rnnbook.interpret import c_features
 
-_LINES = ["ab\ncde\n\nf", "\n\nx", "no newline at all", "int main(void) {\n    return 0;\n}\n"]
 _COMMENTS = ["a /* b */ c", "x // y\nz", 'p = "/* no */"; q', "/*/ still */ out", "a/b /* c\n d */ e // f */"]
-
-
-def check_position_in_line(fn: Callable) -> bool:
-    """Check ``fn(text) -> array (len(text),)``: the column of each character, the newline counted on its line."""
-    name = "check_position_in_line"
-    for text in _LINES:
-        ok, got = _call(name, fn, text)
-        if not ok:
-            return False
-        want = position_in_line(text)
-        hints = {"a count that starts at 1: the first character of a line is at position 0": want + 1,
-                 "the newline counted as the first character of the next line: it gets the length of its own line":
-                 np.array([0, *want[:-1]]) if len(want) else want}
-        if not _compare(name, f"the positions for {text!r}", got, want.astype(float),
-                        {k: v.astype(float) for k, v in hints.items()}):
-            return False
-    print(f"{name}: correct.")
-    return True
 
 
 def check_auc(fn: Callable) -> bool:

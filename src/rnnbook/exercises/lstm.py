@@ -12,52 +12,13 @@ from rnnbook.exercises.common import call as _call
 from rnnbook.exercises.common import returns_tuple as _returns_tuple
 from rnnbook.exercises.common import as_number as _as_number
 from rnnbook.exercises.common import compare as _compare
-from rnnbook.numpy_nn.lstm import lstm_step_backward, lstm_step_forward, sigmoid
+from rnnbook.numpy_nn.lstm import lstm_step_backward, lstm_step_forward
 
 
 def _lstm_inputs(seed: int = 0, N: int = 3, D: int = 4, H: int = 5):
     rng = np.random.default_rng(seed)
     return (rng.standard_normal((N, D)), rng.standard_normal((N, H)), rng.standard_normal((N, H)),
             rng.standard_normal((D, 4 * H)) * 0.5, rng.standard_normal((H, 4 * H)) * 0.5, rng.standard_normal(4 * H))
-
-
-def _lstm_wrong_answers(x, prev_h, prev_c, Wx, Wh, b) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """(next_h, next_c) of the usual mistakes, to name the one a student made."""
-    H = prev_h.shape[1]
-    a = x @ Wx + prev_h @ Wh + b
-    blk = [a[:, k * H:(k + 1) * H] for k in range(4)]
-    i, f, o, g = sigmoid(blk[0]), sigmoid(blk[1]), sigmoid(blk[2]), np.tanh(blk[3])
-    c = f * prev_c + i * g
-    g_o, o_g = np.tanh(blk[2]), sigmoid(blk[3])  # torch.nn.LSTM's order i, f, g, o
-    c_torch = f * prev_c + i * g_o
-    return {
-        "the gates in torch's order i, f, g, o (the lecture and CS231n use i, f, o, g)":
-            (o_g * np.tanh(c_torch), c_torch),
-        "h_t = o * c_t, without the tanh on the cell": (o * c, c),
-        "c_t = c_{t-1} + i * g, without the forget gate": (o * np.tanh(prev_c + i * g), prev_c + i * g),
-        "a sigmoid on g instead of tanh": (o * np.tanh(f * prev_c + i * sigmoid(blk[3])), f * prev_c + i * sigmoid(blk[3])),
-        "the step without the bias b": lstm_step_forward(x, prev_h, prev_c, Wx, Wh, np.zeros_like(b))[:2],
-    }
-
-
-def check_lstm_step_forward(fn: Callable) -> bool:
-    """Check ``fn(x, prev_h, prev_c, Wx, Wh, b) -> (next_h, next_c)`` (a cache may follow) against the lecture's
-    LSTM: gates i, f, o, g from x Wx + h Wh + b; c_t = f * c_{t-1} + i * g; h_t = o * tanh(c_t)."""
-    name = "check_lstm_step_forward"
-    args = _lstm_inputs()
-    ok, out = _call(name, fn, *args)
-    if not ok:
-        return False
-    if not isinstance(out, tuple) or len(out) < 2:
-        print(f"{name}: return (next_h, next_c) (a cache may follow), got {type(out).__name__}.")
-        return False
-    want_h, want_c, _ = lstm_step_forward(*args)
-    wrong = _lstm_wrong_answers(*args)
-    ok_c = _compare(name, "next_c", out[1], want_c, {k: v[1] for k, v in wrong.items()})
-    ok_h = ok_c and _compare(name, "next_h", out[0], want_h, {k: v[0] for k, v in wrong.items()})
-    if ok_h:
-        print(f"{name}: correct.")
-    return ok_h
 
 
 def check_lstm_step_backward(fn: Callable) -> bool:
@@ -85,40 +46,6 @@ def check_lstm_step_backward(fn: Callable) -> bool:
     if all(results):
         print(f"{name}: correct.")
     return all(results)
-
-
-def _gru_reference(x, prev_h, Wx, Wh, b, reset_after: bool = False, swap_z: bool = False):
-    H = prev_h.shape[1]
-    xr, xz, xh = (x @ Wx[:, k * H:(k + 1) * H] + b[k * H:(k + 1) * H] for k in range(3))
-    Wr, Wz, Whh = (Wh[:, k * H:(k + 1) * H] for k in range(3))
-    r, z = sigmoid(xr + prev_h @ Wr), sigmoid(xz + prev_h @ Wz)
-    h_tilde = np.tanh(xh + (r * (prev_h @ Whh) if reset_after else (r * prev_h) @ Whh))
-    if swap_z:
-        z = 1 - z
-    return z * prev_h + (1 - z) * h_tilde
-
-
-def check_gru_step(fn: Callable) -> bool:
-    """Check ``fn(x, prev_h, Wx, Wh, b) -> next_h`` against the lecture's GRU, blocks r, z, h side by side:
-    r = sigm(x W_xr + h W_hr + b_r), z = sigm(x W_xz + h W_hz + b_z), h~ = tanh(x W_xh + (r * h) W_hh + b_h),
-    h_t = z * h + (1 - z) * h~; Wx (D, 3H), Wh (H, 3H), b (3H,)."""
-    name = "check_gru_step"
-    rng = np.random.default_rng(4)
-    N, D, H = 3, 4, 5
-    args = (rng.standard_normal((N, D)), rng.standard_normal((N, H)), rng.standard_normal((D, 3 * H)) * 0.5,
-            rng.standard_normal((H, 3 * H)) * 0.5, rng.standard_normal(3 * H))
-    ok, out = _call(name, fn, *args)
-    if not ok:
-        return False
-    got = out[0] if isinstance(out, tuple) else out
-    hints = {
-        "torch's GRU, which applies r after the product: r * (h W_hh)": _gru_reference(*args, reset_after=True),
-        "z and 1 - z swapped (z should keep the old state)": _gru_reference(*args, swap_z=True),
-    }
-    if _compare(name, "next_h", got, _gru_reference(*args), hints):
-        print(f"{name}: correct.")
-        return True
-    return False
 
 
 def _gru_torch(x, prev_h, Wx, Wh, b, reset_after: bool = False, cut: str = ""):

@@ -12,7 +12,6 @@ from rnnbook.exercises.common import as_number
 from rnnbook.exercises.common import call as _call
 from rnnbook.exercises.common import returns_tuple as _returns_tuple
 from rnnbook.exercises.common import compare as _compare
-from rnnbook.exercises.common import to_array
 from rnnbook.minchar import Params
 from rnnbook.minchar_batched import batched_lossFun
 
@@ -20,37 +19,6 @@ from rnnbook.minchar_batched import batched_lossFun
 def _softmax(z: np.ndarray) -> np.ndarray:
     z = z - z.max()
     return np.exp(z) / np.exp(z).sum()
-
-
-def check_softmax_temperature(fn: Callable) -> bool:
-    """Check ``fn(y, temperature) -> p`` for y of shape (V, 1): p = exp(y / T) / sum(exp(y / T)), finite for any T > 0."""
-    name = "check_softmax_temperature"
-    rng = np.random.default_rng(0)
-    y = rng.standard_normal((6, 1)) * 2
-    for T in (1.0, 0.5, 2.0):
-        ok, got = _call(name, fn, y.copy(), T)
-        if not ok:
-            return False
-        hints = {"softmax(y * T) (multiply, not divide)": _softmax(y * T),
-                 "the softmax at temperature 1 (T was ignored)": _softmax(y),
-                 "exp(y / T) without dividing by the sum": np.exp(y / T)}
-        if not _compare(name, f"p at temperature {T}", got, _softmax(y / T), hints):
-            return False
-    ok, got = _call(name, fn, np.array([[800.0], [790.0], [0.0]]), 0.1)
-    if not ok:
-        return False
-    got = to_array(name, "p for scores (800, 790, 0) at temperature 0.1", got)
-    if got is None:
-        return False
-    if got.shape != (3, 1) or not np.all(np.isfinite(got)):
-        print(f"{name}: scores of 800 at temperature 0.1 give NaN or inf: exp(8000) overflows. Subtract the "
-              "largest score before exp (the softmax does not change).")
-        return False
-    if not np.allclose(got.ravel(), [1.0, 0.0, 0.0], atol=1e-12):
-        print(f"{name}: for scores (800, 790, 0) at temperature 0.1 expected p = (1, 0, 0), got {got.ravel()}.")
-        return False
-    print(f"{name}: correct.")
-    return True
 
 
 def check_batched_forward_loss(fn: Callable) -> bool:
@@ -89,9 +57,6 @@ def check_batched_forward_loss(fn: Callable) -> bool:
         return False
     print(f"{name}: correct.")
     return True
-
-
-__all__ = ["check_batched_forward_loss", "check_softmax_temperature"]
 
 
 def _word_probability(params: Params, ids: list[int], temperature: float) -> float:
@@ -148,3 +113,6 @@ def check_word_probability(fn: Callable) -> bool:
         return False
     print(f"{name}: correct.")
     return True
+
+
+__all__ = ["check_batched_forward_loss", "check_word_probability"]

@@ -22,27 +22,6 @@ def _rnn_inputs(seed: int = 0, N: int = 3, D: int = 4, H: int = 5):
             rng.standard_normal((H, H)) * 0.5, rng.standard_normal(H))
 
 
-def check_rnn_step_forward(fn: Callable) -> bool:
-    """Check ``fn(x, prev_h, Wx, Wh, b) -> next_h`` (or ``(next_h, cache)``) against h_t = tanh(x Wx + h Wh + b)."""
-    name = "check_rnn_step_forward"
-    x, prev_h, Wx, Wh, b = _rnn_inputs()
-    ok, out = _call(name, fn, x, prev_h, Wx, Wh, b)
-    if not ok:
-        return False
-    got = out[0] if isinstance(out, tuple) else out
-    want = rnn_step_forward(x, prev_h, Wx, Wh, b)[0]
-    hints = {
-        "the step without the bias b": np.tanh(x @ Wx + prev_h @ Wh),
-        "the step without tanh": x @ Wx + prev_h @ Wh + b,
-        "the step with Wx and Wh swapped roles (Wh for x)": np.tanh(prev_h @ Wh.T + x @ Wx + b),
-        "a sigmoid instead of tanh": 1 / (1 + np.exp(-(x @ Wx + prev_h @ Wh + b))),
-    }
-    if _compare(name, "next_h", got, want, hints):
-        print(f"{name}: correct.")
-        return True
-    return False
-
-
 def check_rnn_step_backward(fn: Callable) -> bool:
     """Check ``fn(dnext_h, cache) -> (dx, dprev_h, dWx, dWh, db)`` using the package's forward cache."""
     name = "check_rnn_step_backward"

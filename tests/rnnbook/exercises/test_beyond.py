@@ -11,17 +11,12 @@ matplotlib.use("Agg")
 import torch  # noqa: E402
 
 from rnnbook.data.translation import number_to_words  # noqa: E402
-from rnnbook.exercises.beyond import (  # noqa: E402  # noqa: E402  # noqa: E402
+from rnnbook.exercises.beyond import (  # noqa: E402
     _beam_cases,
     _beam_reference,
-    check_attend,
     check_beam_search,
-    check_causal_attention,
-    check_causal_mask,
     check_number_words,
 )
-from rnnbook.models.seq2seq import attend  # noqa: E402
-from rnnbook.models.transformer import causal_attention, causal_mask  # noqa: E402
 
 
 def _student_beam(model, src, src_len, beam_size, alpha, max_len):
@@ -70,23 +65,3 @@ def test_check_number_words():
         raise NotImplementedError
 
     assert not check_number_words(todo)
-
-
-def test_check_attend(capsys):
-    assert check_attend(attend)
-    assert not check_attend(lambda s, v, m: attend(s, v, None))
-    assert "without the mask" in capsys.readouterr().out
-
-
-def test_check_causal_attention(capsys):
-    assert check_causal_attention(lambda q, k, v: causal_attention(q, k, v)[0])
-    no_mask = lambda q, k, v: torch.softmax(q @ k.transpose(-2, -1) / q.shape[-1] ** 0.5, -1) @ v
-    assert not check_causal_attention(no_mask)
-    assert "without the causal mask" in capsys.readouterr().out
-
-
-def test_check_causal_mask(capsys):
-    assert check_causal_mask(causal_mask)
-    assert not check_causal_mask(lambda T: causal_mask(T).T)
-    assert "transposed" in capsys.readouterr().out
-    assert not check_causal_mask(lambda T: torch.ones(T, T).tril())  # floats, not booleans

@@ -35,11 +35,13 @@ def test_returns_tuple_names_what_was_expected(capsys):
 @pytest.mark.parametrize("answer", [lambda *a: ([0.1, 0.2], [0.3]), lambda *a: None, lambda *a: "0.5"])
 def test_exercise_checks_survive_odd_returns(answer, capsys):
     """Checks that convert the answer themselves print what came back instead of letting numpy raise."""
-    from rnnbook.exercises import beyond, charlm, clipping
+    from rnnbook.exercises import charlm, clipping, gradflow, tbptt, transformer
     from rnnbook.exercises import minchar as mc
 
-    checks = [charlm.check_next_char_probs, clipping.check_clip_by_global_norm, interpret.check_position_in_line,
-              beyond.check_causal_mask, beyond.check_causal_attention, mc.check_softmax_temperature,
+    checks = [charlm.check_nucleus_probs, clipping.check_clip_by_global_norm, gradflow.check_grad_h0,  # compare
+              transformer.check_offset_matrix,  # to_array
+              tbptt.check_tbptt_mask, interpret.check_inside_comment,  # as_mask
+              mc.check_word_probability, transformer.check_score_scale,  # as_number
               attention.check_majority_answer]
     for check in checks:
         assert check(answer) is False, check.__name__

@@ -8,7 +8,6 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from rnnbook import gradflow as gf  # noqa: E402
@@ -46,29 +45,12 @@ def test_check_grad_h0(capsys):
     assert "not implemented" in capsys.readouterr().out
 
 
-def _solution_jacobian(Whh, h):
-    P = np.eye(Whh.shape[0])
-    for t in range(1, h.shape[0]):
-        P = (1 - h[t] ** 2)[:, None] * Whh @ P
-    return P
-
-
 def _solution_forget(lstm, value):
     H = lstm.hidden_size
     with torch.no_grad():
         for layer in range(lstm.num_layers):
             getattr(lstm, f"bias_ih_l{layer}")[H:2 * H] = value
             getattr(lstm, f"bias_hh_l{layer}")[H:2 * H] = 0.0
-
-
-def test_check_jacobian_product(capsys):
-    assert ex.check_jacobian_product(_solution_jacobian)
-    assert not ex.check_jacobian_product(lambda W, h: np.linalg.matrix_power(W, h.shape[0] - 1))
-    assert "without the tanh'" in capsys.readouterr().out
-    assert not ex.check_jacobian_product(lambda W, h: _solution_jacobian(W, h).T)
-    assert "transpose" in capsys.readouterr().out
-    assert not ex.check_jacobian_product(_template)
-    assert "not implemented" in capsys.readouterr().out
 
 
 def test_check_set_forget_bias(capsys):

@@ -36,25 +36,6 @@ def test_in_indent_names_the_mistake(answer, hint, capsys):
 
 # --- exercise checks ---------------------------------------------------------------------------------------------
 
-def test_check_position_in_line(capsys):
-    from rnnbook.exercises.interpret import check_position_in_line
-
-    def right(text):
-        out, col = [], 0
-        for ch in text:
-            out.append(col)
-            col = 0 if ch == "\n" else col + 1
-        return out
-
-    def wrong(text):  # counts from 1
-        return [p + 1 for p in right(text)]
-
-    assert check_position_in_line(right)
-    assert not check_position_in_line(wrong) and "starts at 1" in capsys.readouterr().out
-    assert not check_position_in_line(lambda text: (_ for _ in ()).throw(NotImplementedError()))
-    assert "not implemented" in capsys.readouterr().out
-
-
 def test_check_auc(capsys):
     from rnnbook.exercises.interpret import check_auc
 

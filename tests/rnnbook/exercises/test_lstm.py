@@ -5,10 +5,9 @@ reminder, not a failure."""
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from rnnbook.exercises.lstm import check_causal_best, check_gru_step_backward
-from rnnbook.numpy_nn.lstm import lstm_step_backward, lstm_step_forward, sigmoid
+from rnnbook.numpy_nn.lstm import lstm_step_backward, sigmoid
 
 
 def _template(*args):
@@ -71,38 +70,6 @@ def test_check_causal_best(capsys):
 
 # --- the chapter's exercise checks: a right answer passes, the usual wrong ones fail with a message -------------
 
-def test_check_lstm_step_forward(capsys):
-    from rnnbook.exercises.lstm import check_lstm_step_forward
-
-    assert check_lstm_step_forward(lstm_step_forward)
-    assert "correct" in capsys.readouterr().out
-
-    def no_forget(x, prev_h, prev_c, Wx, Wh, b):
-        H = prev_h.shape[1]
-        a = x @ Wx + prev_h @ Wh + b
-        i, o, g = sigmoid(a[:, :H]), sigmoid(a[:, 2 * H:3 * H]), np.tanh(a[:, 3 * H:])
-        return o * np.tanh(prev_c + i * g), prev_c + i * g
-
-    assert not check_lstm_step_forward(no_forget)
-    assert "without the forget gate" in capsys.readouterr().out
-
-    def torch_order(x, prev_h, prev_c, Wx, Wh, b):
-        H = prev_h.shape[1]
-        a = x @ Wx + prev_h @ Wh + b
-        i, f, g, o = sigmoid(a[:, :H]), sigmoid(a[:, H:2 * H]), np.tanh(a[:, 2 * H:3 * H]), sigmoid(a[:, 3 * H:])
-        c = f * prev_c + i * g
-        return o * np.tanh(c), c
-
-    assert not check_lstm_step_forward(torch_order)
-    assert "torch's order" in capsys.readouterr().out
-
-    def template(*args):
-        raise NotImplementedError("your code here")
-
-    assert not check_lstm_step_forward(template)
-    assert "not implemented yet" in capsys.readouterr().out
-
-
 def test_check_lstm_step_backward(capsys):
     from rnnbook.exercises.lstm import check_lstm_step_backward
 
@@ -117,39 +84,6 @@ def test_check_lstm_step_backward(capsys):
     assert "path through h_t" in capsys.readouterr().out
     assert not check_lstm_step_backward(lambda *a: (1, 2))
     assert "return the tuple" in capsys.readouterr().out
-
-
-def test_check_gru_step_agrees_with_the_torch_cell(capsys):
-    torch = pytest.importorskip("torch")
-    from rnnbook.cells import GRUCell
-    from rnnbook.exercises.lstm import check_gru_step
-
-    def via_package(x, prev_h, Wx, Wh, b):
-        cell = GRUCell(Wx.shape[0], prev_h.shape[1]).double()
-        with torch.no_grad():
-            for p, v in ((cell.Wx, Wx), (cell.Wh, Wh), (cell.b, b)):
-                p.copy_(torch.from_numpy(v))
-            return cell(torch.from_numpy(x), (torch.from_numpy(prev_h),))[0].numpy()
-
-    assert check_gru_step(via_package)
-    assert "correct" in capsys.readouterr().out
-
-    def not_a_gru(x, prev_h, Wx, Wh, b):
-        return 2 * prev_h - via_package(x, prev_h, Wx, Wh, b)
-
-    assert not check_gru_step(not_a_gru)
-    assert "wrong" in capsys.readouterr().out
-
-    def reset_after(x, prev_h, Wx, Wh, b):
-        cell = GRUCell(Wx.shape[0], prev_h.shape[1], reset_after=True).double()
-        with torch.no_grad():
-            for p, v in ((cell.Wx, Wx), (cell.Wh, Wh), (cell.b, b)):
-                p.copy_(torch.from_numpy(v))
-            cell.bh.zero_()
-            return cell(torch.from_numpy(x), (torch.from_numpy(prev_h),))[0].numpy()
-
-    assert not check_gru_step(reset_after)
-    assert "applies r after the product" in capsys.readouterr().out
 
 
 # --- bad input ------------------------------------------------------------------------------------------------

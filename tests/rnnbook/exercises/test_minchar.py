@@ -37,32 +37,6 @@ def test_word_probability_names_the_mistake(answer, hint, capsys):
 
 # --- the chapter's exercise checks and the sampling table -------------------------------------------------------
 
-def test_check_softmax_temperature(capsys):
-    from rnnbook.exercises.minchar import check_softmax_temperature
-
-    def right(y, T):
-        z = y / T - np.max(y / T)
-        return np.exp(z) / np.exp(z).sum()
-
-    def no_shift(y, T):
-        return np.exp(y / T) / np.exp(y / T).sum()
-
-    def times_t(y, T):
-        z = y * T - np.max(y * T)
-        return np.exp(z) / np.exp(z).sum()
-
-    def todo(y, T):
-        raise NotImplementedError
-
-    assert check_softmax_temperature(right) and "correct" in capsys.readouterr().out
-    with np.errstate(all="ignore"):
-        assert not check_softmax_temperature(no_shift)
-    assert "overflow" in capsys.readouterr().out
-    assert not check_softmax_temperature(times_t)
-    assert "multiply, not divide" in capsys.readouterr().out
-    assert not check_softmax_temperature(todo) and "not implemented" in capsys.readouterr().out
-
-
 def test_check_batched_forward_loss(capsys):
     from rnnbook.exercises.minchar import check_batched_forward_loss
 

@@ -10,24 +10,17 @@ from rnnbook.exercises import check_multilayer_rnn
 from rnnbook.exercises.recurrence import (
     check_param_count,
     check_rnn_step_backward,
-    check_rnn_step_forward,
 )
-from rnnbook.numpy_nn import multilayer_rnn_forward, rnn_step_backward, rnn_step_forward
-
-
-def test_step_forward_check(capsys):
-    assert check_rnn_step_forward(rnn_step_forward)
-    assert not check_rnn_step_forward(lambda x, h, Wx, Wh, b: np.tanh(x @ Wx + h @ Wh))
-    assert "without the bias" in capsys.readouterr().out
-    assert not check_rnn_step_forward(lambda x, h, Wx, Wh, b: (x @ Wx)[:, :2])
-    assert "shape" in capsys.readouterr().out
+from rnnbook.numpy_nn import multilayer_rnn_forward, rnn_step_backward
 
 
 def test_template_gets_a_reminder_not_an_exception(capsys):
     def template(*args):
         raise NotImplementedError
 
-    assert not check_rnn_step_forward(template)
+    assert not check_rnn_step_backward(template)
+    assert "not implemented yet" in capsys.readouterr().out
+    assert not check_multilayer_rnn(template)
     assert "not implemented yet" in capsys.readouterr().out
     assert not check_rnn_step_backward(lambda d, c: 1 / 0)
     assert "ZeroDivisionError" in capsys.readouterr().out
@@ -98,13 +91,20 @@ def test_many_to_one_grad_names_the_mistake(where, hint, capsys):
 
 # ---- exercise checks compute the expectation on inputs the answer cannot change ----------------------------------
 
-def test_7_a_forward_that_zeroes_b_in_place_is_rejected(capsys):
-    def sneaky(x, prev_h, Wx, Wh, b):
-        b[:] = 0.0
-        return np.tanh(x @ Wx + prev_h @ Wh + b)
+def test_7_a_backward_that_zeroes_its_inputs_in_place_is_rejected(capsys):
+    def sneaky(dnext_h, cache):  # zeroes the upstream gradient, then returns the gradients of zero
+        dnext_h[:] = 0.0
+        return rnn_step_backward(dnext_h, cache)
 
-    assert not check_rnn_step_forward(sneaky)
-    assert "next_h" in capsys.readouterr().out
+    assert not check_rnn_step_backward(sneaky)
+    assert "dx is wrong" in capsys.readouterr().out
+
+    def shrinks_W(x, h0, W):  # zeroes the second layer's weights, then runs the stack on what is left
+        W[1][:] = 0.0
+        return multilayer_rnn_forward(x, h0, W)
+
+    assert not check_multilayer_rnn(shrinks_W)
+    assert "the top layer's states is wrong" in capsys.readouterr().out
 
 
 def test_7_a_correct_in_place_backward_is_accepted():
