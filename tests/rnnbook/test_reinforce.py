@@ -67,6 +67,11 @@ def test_surrogate_treats_reward_as_constant_and_checks_shapes():
         reinforce_surrogate(torch.zeros(3), torch.zeros(4))
     with pytest.raises(TypeError):
         reinforce_surrogate([0.0], torch.zeros(1))
+    lp.grad = None
+    reinforce_surrogate(lp, reward.detach(), 0.5, scale=2.0).backward()  # the advantage / 2
+    np.testing.assert_allclose(lp.grad.numpy(), [-0.25 / 3] * 3, rtol=1e-6)
+    with pytest.raises(ValueError, match="scale"):
+        reinforce_surrogate(lp, reward, 0.5, scale=0.0)
 
 
 def test_moving_average_starts_at_the_first_batch_and_decays():
@@ -74,5 +79,16 @@ def test_moving_average_starts_at_the_first_batch_and_decays():
     assert m.update(torch.tensor([2.0, 4.0])) == 3.0  # first batch: its own mean
     assert m.update(torch.tensor([5.0])) == 3.0  # returns the value before this batch
     assert m.value == 4.0
+    np.testing.assert_allclose(m.std, np.sqrt(0.5 * 2.0 + 0.5 * 4.0))  # 0.5 * var(2, 4) + 0.5 * (5 - 3)^2
+
+
+def test_moving_average_std_starts_at_one_and_at_the_first_batch():
+    m = MovingAverage(0.9)
+    assert m.std == 1.0
+    m.update(torch.tensor([1.0, 3.0]))
+    np.testing.assert_allclose(m.std, np.sqrt(2.0))  # the first batch's own (unbiased) variance
+    one = MovingAverage(0.9)
+    one.update(torch.tensor([5.0]))
+    assert one.std == 1.0 and one.value == 5.0
     with pytest.raises(ValueError, match="decay"):
         MovingAverage(1.0)
