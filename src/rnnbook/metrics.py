@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rnnbook.data.sequences import look_back_targets
 from rnnbook.data.translation import PAD, Pairs
 from rnnbook.data.vqa import QUESTION_TYPES, Questions
 
@@ -90,7 +91,8 @@ def sentence_bleu(hypotheses: Sequence[str], references: Sequence[Sequence[str]]
 # --- accuracy -----------------------------------------------------------------------------------------------------
 
 def accuracy(predicted, target) -> float:
-    """Share of predictions equal to their target: predicted and target of the same shape (N,) (numpy or torch)."""
+    """Share of predictions equal to their target: predicted and target of the same shape, e.g. (N,) (numpy, or
+    torch on the CPU)."""
     predicted, target = np.asarray(predicted), np.asarray(target)
     if predicted.shape != target.shape or predicted.size == 0:
         raise ValueError(f"accuracy: predicted and target must have the same non-empty shape, got "
@@ -117,7 +119,7 @@ def glimpse_accuracy(model, x, y) -> float:
 
     model.eval()
     with torch.no_grad():
-        return float((model(x)[0].argmax(-1) == y).float().mean())
+        return accuracy(model(x)[0].argmax(-1).cpu(), y.cpu())
 
 
 def exact_match(model, pairs: Pairs, device="cpu") -> np.ndarray:
@@ -191,7 +193,7 @@ def look_back_accuracy(model, x) -> tuple[float, float]:
     import torch
 
     with torch.no_grad():
-        l1, l2 = model(x)
-    a1 = (l1[:, 2:].argmax(-1) == x[:, 1:-1]).float().mean()
-    a2 = (l2[:, 2:].argmax(-1) == x[:, :-2]).float().mean()
-    return float(a1), float(a2)
+        logits = model(x)
+    a1, a2 = (accuracy(read[:, 2:].argmax(-1).cpu(), target.cpu())
+              for read, target in zip(logits, look_back_targets(x)))
+    return a1, a2

@@ -156,3 +156,9 @@ def look_back_tokens(gen, n: int, vocab: int, T: int):
 
     _check(n, vocab=vocab, T=T)
     return torch.randint(vocab, (n, T), generator=gen)
+
+
+def look_back_targets(x):
+    """The look-back task's targets at the positions t >= 2 of the tokens x (N, T): (x[:, t-1], x[:, t-2]), each
+    (N, T - 2), to compare with the two read-outs at those positions (``logits[:, 2:]``)."""
+    return x[:, 1:-1], x[:, :-2]

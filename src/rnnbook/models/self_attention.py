@@ -27,7 +27,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from rnnbook.models.transformer import SelfAttention
+from rnnbook.models.transformer import SelfAttention, dot_product_attention
 
 
 def self_attention(x: torch.Tensor, w_q: torch.Tensor, w_k: torch.Tensor, w_v: torch.Tensor,
@@ -37,12 +37,7 @@ def self_attention(x: torch.Tensor, w_q: torch.Tensor, w_k: torch.Tensor, w_v: t
     if not (w_q.shape == w_k.shape == w_v.shape) or w_q.dim() != 2 or w_q.shape[0] != x.shape[-1]:
         raise ValueError(f"self_attention: w_q, w_k, w_v must all be (d, d_k) with d = x.shape[-1] = {x.shape[-1]}, "
                          f"got {tuple(w_q.shape)}, {tuple(w_k.shape)}, {tuple(w_v.shape)}")
-    q, k, v = x @ w_q, x @ w_k, x @ w_v
-    scores = q @ k.transpose(-2, -1)
-    if scale:
-        scores = scores / math.sqrt(q.shape[-1])
-    weights = torch.softmax(scores, dim=-1)
-    return weights @ v, weights
+    return dot_product_attention(x @ w_q, x @ w_k, x @ w_v, scale=scale)
 
 
 def sinusoidal_positions(T: int, d: int, base: float = 10000.0) -> torch.Tensor:

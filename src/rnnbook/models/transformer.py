@@ -32,15 +32,26 @@ def causal_mask(T: int, device: torch.device | str | None = None) -> torch.Tenso
     return torch.ones(T, T, dtype=torch.bool, device=device).tril()
 
 
-def causal_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """softmax(q k^T / sqrt(d_k), masked to s <= t) v for q, k, v of shape (..., T, d_k).
+def dot_product_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tensor | None = None,
+                          scale: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+    """softmax(q k^T / sqrt(d_k)) v for q, k, v of shape (..., T, d_k), the scores set to -inf where ``mask``
+    (T, T) bool is False; ``scale=False`` drops the 1/sqrt(d_k).
     Returns (output (..., T, d_k), weights (..., T, T)); each row of the weights sums to 1."""
-    if not q.shape == k.shape == v.shape:
-        raise ValueError(f"causal_attention: q, k, v must have the same shape, got {q.shape}, {k.shape}, {v.shape}")
-    scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
-    scores = scores.masked_fill(~causal_mask(q.shape[-2], q.device), float("-inf"))
+    scores = q @ k.transpose(-2, -1)
+    if scale:
+        scores = scores / math.sqrt(q.shape[-1])
+    if mask is not None:
+        scores = scores.masked_fill(~mask, float("-inf"))
     weights = torch.softmax(scores, dim=-1)
     return weights @ v, weights
+
+
+def causal_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """softmax(q k^T / sqrt(d_k), masked to s <= t) v for q, k, v of shape (..., T, d_k)
+    (``dot_product_attention`` with ``causal_mask``). Returns (output (..., T, d_k), weights (..., T, T))."""
+    if not q.shape == k.shape == v.shape:
+        raise ValueError(f"causal_attention: q, k, v must have the same shape, got {q.shape}, {k.shape}, {v.shape}")
+    return dot_product_attention(q, k, v, causal_mask(q.shape[-2], q.device))
 
 
 class SelfAttention(nn.Module):

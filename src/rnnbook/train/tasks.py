@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from rnnbook.data.scenes import Scenes
-from rnnbook.data.sequences import look_back_tokens
+from rnnbook.data.sequences import look_back_targets, look_back_tokens
 from rnnbook.data.translation import Pairs
 from rnnbook.grounding import cell_labels
 from rnnbook.models.attention import GridEncoder
@@ -137,9 +137,8 @@ def train_look_back(heads: int, vocab: int = 8, d_model: int = 32, T: int = 8, s
 
     def step_loss(step: int) -> Tensor:
         x = look_back_tokens(gen, batch, vocab, T)
-        l1, l2 = model(x)
-        return (F.cross_entropy(l1[:, 2:].reshape(-1, vocab), x[:, 1:-1].reshape(-1))
-                + F.cross_entropy(l2[:, 2:].reshape(-1, vocab), x[:, :-2].reshape(-1)))
+        return sum(F.cross_entropy(logits[:, 2:].reshape(-1, vocab), target.reshape(-1))
+                   for logits, target in zip(model(x), look_back_targets(x)))
 
     history = fit(model, step_loss, steps, lr=lr, clip_norm=None, progress=progress, desc=f"{heads} head(s)")
     return model, history.loss
