@@ -11,6 +11,8 @@ that learned nothing scores (the trivial baseline).
     reversal          seq2seq         x reversed
     adding_problem    many-to-one     the sum of the two marked numbers (Hochreiter & Schmidhuber 1997)
     delayed_recall    many-to-one     the first symbol, after ``lag`` distractors
+    next_rises        many-to-many    y_t = 1 when x_{t+1} > x_t: a tag that needs the future (bidirectional RNNs)
+    look_back_tokens  many-to-many    random tokens whose targets are x_{t-1} and x_{t-2} (``look_back_targets``)
 
 Targets equal to ``IGNORE`` have no label and are not scored by the losses (``torch`` calls it ``ignore_index``).
 """
